@@ -1,0 +1,358 @@
+//! Authorization rules, deny by default. Every front end asks `authorize`
+//! before it reads or changes anything, so the rules live in one place and
+//! one table-driven test covers them.
+
+use crate::error::Denied;
+use crate::model::{AccountId, Membership, Role, TokenId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// An area of the product a token scope can open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Area {
+    Accounts,
+    Users,
+    QuotaProfiles,
+    Tokens,
+}
+
+impl Area {
+    pub const ALL: [Area; 4] = [Area::Accounts, Area::Users, Area::QuotaProfiles, Area::Tokens];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accounts => "accounts",
+            Self::Users => "users",
+            Self::QuotaProfiles => "quota-profiles",
+            Self::Tokens => "tokens",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// `area:read` or `area:write`; write implies read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub area: Area,
+    pub access: Access,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Option<Self> {
+        let (area, access) = s.trim().split_once(':')?;
+        let area = Area::ALL.into_iter().find(|a| a.as_str() == area)?;
+        let access = match access {
+            "read" => Access::Read,
+            "write" => Access::Write,
+            _ => return None,
+        };
+        Some(Self { area, access })
+    }
+
+    pub fn grants(&self, area: Area, access: Access) -> bool {
+        self.area == area && (self.access == Access::Write || access == Access::Read)
+    }
+
+    /// Every scope, for the token form.
+    pub fn all() -> Vec<Scope> {
+        Area::ALL
+            .into_iter()
+            .flat_map(|area| [Access::Read, Access::Write].map(|access| Scope { area, access }))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let access = match self.access {
+            Access::Read => "read",
+            Access::Write => "write",
+        };
+        write!(f, "{}:{}", self.area.as_str(), access)
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Scope::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown scope `{s}`")))
+    }
+}
+
+/// Where a change came from; recorded in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Panel,
+    Api,
+    Cli,
+    System,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Panel => "panel",
+            Self::Api => "api",
+            Self::Cli => "cli",
+            Self::System => "system",
+        }
+    }
+}
+
+/// Who is acting. A person signed in to the panel has their full rights; a
+/// token has its owner's rights narrowed by its scopes; the local operator
+/// (the CLI on the server) is an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    pub label: String,
+    pub is_admin: bool,
+    pub memberships: Vec<Membership>,
+    /// `None` for a session or the CLI; `Some` for an API token.
+    pub token: Option<TokenGrant>,
+    pub source: Source,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub id: TokenId,
+    pub scopes: Vec<Scope>,
+}
+
+impl Actor {
+    /// The operator at the server's shell: full rights, no person behind it.
+    pub fn operator_cli() -> Self {
+        Self {
+            user_id: None,
+            label: "cli".into(),
+            is_admin: true,
+            memberships: Vec::new(),
+            token: None,
+            source: Source::Cli,
+            ip: None,
+        }
+    }
+
+    /// Background work done by Konbit itself (purges, reconcile).
+    pub fn system() -> Self {
+        Self { label: "system".into(), source: Source::System, ..Self::operator_cli() }
+    }
+
+    pub fn role_in(&self, account: AccountId) -> Option<Role> {
+        self.memberships.iter().find(|m| m.account_id == account).map(|m| m.role)
+    }
+}
+
+/// Everything an actor can ask to do. Actions on an account's objects name
+/// the account, so the rule can compare it with the actor's memberships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// List every account of the co-op.
+    ListAccounts,
+    CreateAccount,
+    ViewAccount(AccountId),
+    /// Rename, change the quota profile: the operator decides.
+    UpdateAccount(AccountId),
+    LockAccount(AccountId),
+    DeleteAccount(AccountId),
+    RestoreAccount(AccountId),
+    ViewPeople(AccountId),
+    ManagePeople(AccountId),
+    /// Every person of the co-op, admins included.
+    ListAllUsers,
+    ManageAdmins,
+    ViewQuotaProfiles,
+    ManageQuotaProfiles,
+    /// A person's own tokens and settings.
+    ManageOwnTokens,
+    ViewOwnTokens,
+}
+
+impl Action {
+    /// The token scope an action needs.
+    pub fn scope(self) -> (Area, Access) {
+        use Access::{Read, Write};
+        match self {
+            Self::ListAccounts | Self::ViewAccount(_) => (Area::Accounts, Read),
+            Self::CreateAccount
+            | Self::UpdateAccount(_)
+            | Self::LockAccount(_)
+            | Self::DeleteAccount(_)
+            | Self::RestoreAccount(_) => (Area::Accounts, Write),
+            Self::ViewPeople(_) | Self::ListAllUsers => (Area::Users, Read),
+            Self::ManagePeople(_) | Self::ManageAdmins => (Area::Users, Write),
+            Self::ViewQuotaProfiles => (Area::QuotaProfiles, Read),
+            Self::ManageQuotaProfiles => (Area::QuotaProfiles, Write),
+            Self::ViewOwnTokens => (Area::Tokens, Read),
+            Self::ManageOwnTokens => (Area::Tokens, Write),
+        }
+    }
+
+    fn account(self) -> Option<AccountId> {
+        match self {
+            Self::ViewAccount(a)
+            | Self::UpdateAccount(a)
+            | Self::LockAccount(a)
+            | Self::DeleteAccount(a)
+            | Self::RestoreAccount(a)
+            | Self::ViewPeople(a)
+            | Self::ManagePeople(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Whether the action changes the account (refused while it is locked).
+    fn writes_account_content(self) -> bool {
+        matches!(self, Self::ManagePeople(_))
+    }
+}
+
+/// Facts about the target that the rules need and the actor may not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Target {
+    pub account_locked: bool,
+    pub account_deleted: bool,
+}
+
+/// The one authorization rule of Konbit.
+pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), Denied> {
+    if actor.user_id.is_none() && !actor.is_admin {
+        return Err(Denied::Unauthenticated);
+    }
+    let (area, access) = action.scope();
+    if let Some(grant) = &actor.token
+        && !grant.scopes.iter().any(|s| s.grants(area, access))
+    {
+        return Err(Denied::InsufficientScope);
+    }
+    if actor.is_admin {
+        return Ok(());
+    }
+    match action {
+        Action::ManageOwnTokens | Action::ViewOwnTokens => Ok(()),
+        Action::ListAccounts
+        | Action::CreateAccount
+        | Action::ListAllUsers
+        | Action::ManageAdmins
+        | Action::ViewQuotaProfiles
+        | Action::ManageQuotaProfiles => Err(Denied::Forbidden),
+        _ => {
+            let Some(account) = action.account() else {
+                return Err(Denied::Forbidden);
+            };
+            // Another account's objects, and deleted accounts, do not exist
+            // for a member: 404, never a hint.
+            let Some(role) = actor.role_in(account) else {
+                return Err(Denied::NotFound);
+            };
+            if target.account_deleted {
+                return Err(Denied::NotFound);
+            }
+            match action {
+                Action::ViewAccount(_) | Action::ViewPeople(_) => Ok(()),
+                Action::ManagePeople(_) if role == Role::Owner => {
+                    if target.account_locked && action.writes_account_content() {
+                        Err(Denied::AccountLocked)
+                    } else {
+                        Ok(())
+                    }
+                }
+                _ => Err(Denied::Forbidden),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(memberships: Vec<Membership>) -> Actor {
+        Actor {
+            user_id: Some(UserId(7)),
+            label: "p".into(),
+            is_admin: false,
+            memberships,
+            token: None,
+            source: Source::Panel,
+            ip: None,
+        }
+    }
+
+    const A: AccountId = AccountId(1);
+    const B: AccountId = AccountId(2);
+
+    #[test]
+    fn table() {
+        let owner = person(vec![Membership { account_id: A, role: Role::Owner }]);
+        let member = person(vec![Membership { account_id: A, role: Role::Member }]);
+        let admin = Actor { is_admin: true, ..person(vec![]) };
+        let anon = Actor { user_id: None, ..person(vec![]) };
+        let t = Target::default();
+        let locked = Target { account_locked: true, ..t };
+        let deleted = Target { account_deleted: true, ..t };
+        let cases: &[(&Actor, Action, Target, Result<(), Denied>)] = &[
+            (&anon, Action::ViewAccount(A), t, Err(Denied::Unauthenticated)),
+            (&owner, Action::ViewAccount(A), t, Ok(())),
+            (&owner, Action::ViewAccount(B), t, Err(Denied::NotFound)),
+            (&owner, Action::ManagePeople(A), t, Ok(())),
+            (&owner, Action::ManagePeople(A), locked, Err(Denied::AccountLocked)),
+            (&owner, Action::ManagePeople(B), t, Err(Denied::NotFound)),
+            (&owner, Action::ViewAccount(A), deleted, Err(Denied::NotFound)),
+            (&owner, Action::LockAccount(A), t, Err(Denied::Forbidden)),
+            (&owner, Action::UpdateAccount(A), t, Err(Denied::Forbidden)),
+            (&member, Action::ViewPeople(A), t, Ok(())),
+            (&member, Action::ManagePeople(A), t, Err(Denied::Forbidden)),
+            (&member, Action::ListAccounts, t, Err(Denied::Forbidden)),
+            (&member, Action::ManageOwnTokens, t, Ok(())),
+            (&admin, Action::LockAccount(B), t, Ok(())),
+            (&admin, Action::ManageQuotaProfiles, t, Ok(())),
+        ];
+        for (actor, action, target, want) in cases {
+            assert_eq!(authorize(actor, *action, *target), *want, "{action:?} by {:?}", actor.memberships);
+        }
+    }
+
+    #[test]
+    fn token_scopes_narrow_even_an_admin() {
+        let admin = Actor {
+            is_admin: true,
+            token: Some(TokenGrant {
+                id: TokenId(1),
+                scopes: vec![Scope { area: Area::Accounts, access: Access::Read }],
+            }),
+            ..person(vec![])
+        };
+        assert_eq!(authorize(&admin, Action::ListAccounts, Target::default()), Ok(()));
+        assert_eq!(
+            authorize(&admin, Action::CreateAccount, Target::default()),
+            Err(Denied::InsufficientScope)
+        );
+        assert_eq!(
+            authorize(&admin, Action::ManageQuotaProfiles, Target::default()),
+            Err(Denied::InsufficientScope)
+        );
+    }
+
+    #[test]
+    fn scope_round_trip() {
+        for s in Scope::all() {
+            assert_eq!(Scope::parse(&s.to_string()), Some(s));
+        }
+        assert_eq!(Scope::parse("accounts:admin"), None);
+        assert_eq!(Scope::parse("dns:read"), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! Stable error codes. A code is part of the API contract (`code` in problem+json)
+//! and doubles as the translation id `error-<code>` in the panel.
+
+use serde::Serialize;
+
+/// Every failure a person or an API client can see, as a stable snake_case id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    Unauthenticated,
+    InvalidCredentials,
+    Forbidden,
+    InsufficientScope,
+    NotFound,
+    Conflict,
+    Duplicate,
+    AccountLocked,
+    QuotaExceeded,
+    LastOwner,
+    ProfileInUse,
+    CsrfRejected,
+    PayloadTooLarge,
+    MalformedBody,
+    UnsupportedMediaType,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::Duplicate => "duplicate",
+            Self::AccountLocked => "account_locked",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::LastOwner => "last_owner",
+            Self::ProfileInUse => "profile_in_use",
+            Self::CsrfRejected => "csrf_rejected",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::MalformedBody => "malformed_body",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status that goes with the code; the web layer uses it for both
+    /// the panel and the API so the two never disagree.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidInput => 422,
+            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::Forbidden | Self::InsufficientScope | Self::CsrfRejected => 403,
+            Self::NotFound => 404,
+            Self::Conflict | Self::Duplicate | Self::LastOwner | Self::ProfileInUse => 409,
+            Self::AccountLocked => 423,
+            Self::QuotaExceeded => 409,
+            Self::PayloadTooLarge => 413,
+            Self::MalformedBody => 400,
+            Self::UnsupportedMediaType => 415,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The id of the translated message for this code.
+    pub fn message_id(self) -> String {
+        format!("error-{}", self.as_str().replace('_', "-"))
+    }
+}
+
+/// Which validation rule a value broke. Variants carry data, never text: the
+/// front end turns them into a sentence in the person's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Rule {
+    Required,
+    TooShort { min: usize },
+    TooLong { max: usize },
+    ControlCharacter,
+    SlugFormat,
+    Reserved,
+    EmailFormat,
+    HostnameFormat,
+    OutOfRange { min: u64, max: u64 },
+    UnknownChoice,
+}
+
+impl Rule {
+    pub fn message_id(&self) -> &'static str {
+        match self {
+            Self::Required => "rule-required",
+            Self::TooShort { .. } => "rule-too-short",
+            Self::TooLong { .. } => "rule-too-long",
+            Self::ControlCharacter => "rule-control-character",
+            Self::SlugFormat => "rule-slug-format",
+            Self::Reserved => "rule-reserved",
+            Self::EmailFormat => "rule-email-format",
+            Self::HostnameFormat => "rule-hostname-format",
+            Self::OutOfRange { .. } => "rule-out-of-range",
+            Self::UnknownChoice => "rule-unknown-choice",
+        }
+    }
+}
+
+/// One field that failed validation, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {rule:?}")]
+pub struct FieldError {
+    pub field: &'static str,
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, rule: Rule) -> Self {
+        Self { field, rule }
+    }
+}
+
+/// Why an actor may not do something. `NotFound` hides the existence of
+/// another account's objects; `Forbidden` is for what the actor can see but
+/// not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("the token lacks the scope for this")]
+    InsufficientScope,
+    #[error("not found")]
+    NotFound,
+    #[error("the account is locked")]
+    AccountLocked,
+}
+
+impl Denied {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::InsufficientScope => ErrorCode::InsufficientScope,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::AccountLocked => ErrorCode::AccountLocked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_follow_codes() {
+        assert_eq!(ErrorCode::QuotaExceeded.message_id(), "error-quota-exceeded");
+        assert_eq!(ErrorCode::NotFound.http_status(), 404);
+    }
+}

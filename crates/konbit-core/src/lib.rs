@@ -1,0 +1,13 @@
+//! Konbit's pure domain core: validated names, the model, quota arithmetic,
+//! authorization rules and stable error codes. Nothing here does I/O, so every
+//! rule can be tested in isolation and reused by the store, the services and
+//! every front end.
+
+pub mod authz;
+pub mod error;
+pub mod model;
+pub mod names;
+pub mod page;
+pub mod quota;
+
+pub use error::{Denied, ErrorCode, FieldError, Rule};

@@ -1,0 +1,179 @@
+//! The model: what an account, a person, a quota profile and a token are.
+//! Store rows are mapped into these types; front ends render them.
+
+use crate::names::{AccountName, DisplayName, EmailAddress, Label};
+use crate::quota::QuotaLimits;
+use serde::Serialize;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+id_type!(AccountId);
+id_type!(UserId);
+id_type!(QuotaProfileId);
+id_type!(TokenId);
+
+/// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
+pub type Timestamp = i64;
+
+/// How far the live services are from what the store says. Every object a
+/// provisioner acts on carries one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectStatus {
+    Pending,
+    Applied,
+    Failed,
+}
+
+impl ObjectStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+        }
+    }
+    pub fn from_db(s: &str) -> Self {
+        match s {
+            "applied" => Self::Applied,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// The reconcile state shared by every provisioned object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvisionState {
+    pub status: ObjectStatus,
+    pub generation: i64,
+    pub applied_generation: i64,
+    pub last_error: Option<String>,
+}
+
+/// A member group of the co-op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: AccountName,
+    pub display_name: DisplayName,
+    pub quota_profile_id: QuotaProfileId,
+    pub quota_profile_name: String,
+    pub locked: bool,
+    pub lock_reason: Option<String>,
+    pub deleted_at: Option<Timestamp>,
+    /// When a soft-deleted account is purged for good.
+    pub purge_after: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub provision: ProvisionState,
+}
+
+impl Account {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuotaProfile {
+    pub id: QuotaProfileId,
+    pub name: Label,
+    pub limits: QuotaLimits,
+    pub account_count: i64,
+    pub created_at: Timestamp,
+}
+
+/// A person's role inside an account. Owners manage the account's people;
+/// members use its services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Member => "member",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub account_id: AccountId,
+    pub role: Role,
+}
+
+/// Languages the panel speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Locale {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Fr, Locale::En];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fr" => Some(Self::Fr),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+}
+
+/// A person who can sign in: an operator admin, or someone of one or more
+/// accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub id: UserId,
+    pub email: EmailAddress,
+    pub display_name: DisplayName,
+    pub is_admin: bool,
+    pub locale: Option<Locale>,
+    pub memberships: Vec<Membership>,
+    pub created_at: Timestamp,
+}
+
+/// An API token as listed (the secret is never kept, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: Label,
+    /// The first characters of the token, so a person can tell tokens apart.
+    pub prefix: String,
+    pub scopes: Vec<crate::authz::Scope>,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
