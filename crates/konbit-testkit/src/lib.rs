@@ -1,1 +1,7 @@
-//! placeholder
+//! Test support for Konbit: start the real server on a free loopback port in
+//! a temp dir, sign people in with a real HTTP client, start real daemons
+//! (chromedriver today; PowerDNS, Postfix and the rest as they land) with a
+//! bounded readiness wait and a kill on drop.
+
+pub mod browser;
+pub mod daemon;
