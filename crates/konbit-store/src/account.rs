@@ -24,6 +24,8 @@ pub struct AccountFilter {
     pub deleted: bool,
     /// Only accounts this person belongs to.
     pub member: Option<konbit_core::model::UserId>,
+    /// Newest first instead of by name.
+    pub recent_first: bool,
 }
 
 const SELECT: &str = "SELECT a.*, p.name AS profile_name FROM accounts a JOIN quota_profiles p ON p.id = a.quota_profile_id";
@@ -187,7 +189,8 @@ impl Tx {
             .bind(member)
             .fetch_one(self.conn())
             .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE {where_clause} ORDER BY a.name LIMIT $3 OFFSET $4")))
+        let order = if filter.recent_first { "a.created_at DESC, a.id DESC" } else { "a.name" };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE {where_clause} ORDER BY {order} LIMIT $3 OFFSET $4")))
             .bind(&pattern)
             .bind(member)
             .bind(page.limit())

@@ -1,0 +1,273 @@
+# Konbit panel: English messages. Every id here must also exist in fr/main.ftl.
+
+## Layout
+skip-to-content = Skip to content
+nav-label = Main menu
+nav-dashboard = Dashboard
+nav-accounts = Accounts
+nav-profiles = Quota profiles
+nav-tokens = API tokens
+nav-settings = Settings
+role-admin = admin
+switch-language = Français
+sign-out = Sign out
+sign-out-everywhere = Sign out on every device
+footer = Konbit, hosting run together. Free software under the AGPL.
+optional = (optional)
+form-has-errors = Please correct the following:
+save = Save
+cancel = Cancel
+search = Search
+actions = Actions
+created-at = Created
+
+## Sign-in
+login-title = Sign in
+login-lead = Sign in to manage your group's hosting.
+login-submit = Sign in
+
+## Confirmations
+flash-signed-out = You are signed out.
+flash-signed-out-everywhere = You are signed out on every device.
+flash-account-created = The account was created.
+flash-account-updated = The account was saved.
+flash-account-locked = The account is locked.
+flash-account-unlocked = The account is unlocked.
+flash-account-deleted = The account was deleted. It can be restored during the grace period.
+flash-account-restored = The account was restored.
+flash-person-added = The person was added to the account.
+flash-role-changed = The role was changed.
+flash-person-removed = The person was removed from the account.
+flash-profile-created = The quota profile was created.
+flash-profile-saved = The quota profile was saved.
+flash-profile-deleted = The quota profile was deleted.
+flash-token-revoked = The token was revoked. It no longer works.
+flash-settings-saved = Your settings were saved.
+flash-password-changed = Your password was changed. Your other sessions were signed out.
+
+## Dashboard
+dashboard-title = Dashboard
+dashboard-welcome = Welcome, { $name }.
+dashboard-coop = The co-op
+dashboard-active-accounts = active accounts
+dashboard-locked-accounts = locked
+dashboard-deleted-accounts = deleted, restorable
+dashboard-people = people
+dashboard-all-accounts = All accounts
+dashboard-my-accounts = My accounts
+dashboard-recent-accounts = Newest accounts
+dashboard-no-account = You do not belong to any account yet. Ask your co-op to add you.
+
+## Quotas
+quota-heading = Quota
+quota-usage = { $used } of { $limit }
+unit-gb = { $n } GB
+unit-mb = { $n } MB
+unit-mb-short = MB
+resource-domains = Domains
+resource-mailboxes = Mailboxes
+resource-mail-storage-mb = Mail storage
+resource-aliases = Mail aliases
+resource-mailing-lists = Mailing lists
+resource-sites = Websites
+resource-sftp-accounts = SFTP accounts
+resource-databases = Databases
+resource-disk-mb = Web disk space
+
+## Accounts
+accounts-title = Accounts
+accounts-search = Find an account
+accounts-show-deleted = Show deleted accounts
+accounts-none = No account matches.
+account-state = State
+account-active = Active
+account-locked = Locked
+account-deleted = Deleted
+pager-label = Pages
+pager-previous = ← Previous
+pager-next = Next →
+pager-position = Page { $page } of { $pages }
+account-new-title = New account
+account-new-lead = An account is a member group: a community radio, a tenants' union, a small non-profit. Its people manage its hosting within its quota profile.
+account-new-group = The group
+account-new-owner = Its first owner
+account-new-owner-hint = Optional. Give the e-mail address of the person who will run the account. If they are new here, also give their name and a first password that they can change.
+account-create = Create the account
+status-help = Whether the live services have caught up with this change
+status-pending = Being applied
+status-applied = Live
+status-failed = Failed
+account-locked-notice = This account is locked. Its people can look but not change anything.
+account-deleted-notice = This account is deleted. It will be removed for good on { $date } unless it is restored.
+account-restore = Restore the account
+people-heading = People
+people-none = Nobody belongs to this account yet.
+role-owner = Owner
+role-member = Member
+people-role-of = Role of { $name }
+people-change-role = Change
+people-remove = Remove { $name }
+people-add = Add a person
+people-add-hint = Someone who already has a Konbit sign-in only needs their e-mail address.
+account-admin-heading = Co-op administration
+account-edit = Edit
+account-lock = Lock
+account-lock-hint = Shown to the account's people, for example "dues unpaid".
+account-unlock = Unlock
+account-unlock-hint = Its people will be able to make changes again.
+account-delete = Delete
+account-delete-hint = Nothing is lost right away: the account can be restored for 30 days.
+account-delete-confirm = Yes, delete { $name }
+account-delete-confirm-needed = Tick the box to confirm the deletion.
+activity-heading = Recent activity
+activity-none = Nothing yet.
+source-panel = panel
+source-api = API
+source-cli = command line
+source-system = Konbit
+
+## Audit actions
+audit-account-created = Account created
+audit-account-updated = Account edited
+audit-account-locked = Account locked
+audit-account-unlocked = Account unlocked
+audit-account-deleted = Account deleted
+audit-account-restored = Account restored
+audit-account-purged = Account removed for good
+audit-membership-added = Person added
+audit-membership-changed = Role changed
+audit-membership-removed = Person removed
+audit-user-created = Person created
+audit-user-updated = Person edited
+audit-user-deleted = Person deleted
+audit-password-changed = Password changed
+audit-sign-in = Signed in
+audit-sign-in-failed = Failed sign-in
+audit-sign-out-everywhere = Signed out everywhere
+audit-token-created = API token created
+audit-token-revoked = API token revoked
+audit-quota-profile-created = Quota profile created
+audit-quota-profile-updated = Quota profile edited
+audit-quota-profile-deleted = Quota profile deleted
+
+## Quota profiles
+profiles-title = Quota profiles
+profiles-lead = A quota profile sets what an account may use. Changing a profile changes it for every account that has it.
+profiles-none = There is no quota profile yet.
+profiles-accounts = Accounts
+profile-new-title = New quota profile
+profile-edit-title = Edit the quota profile
+profile-limits = Limits
+profile-delete = Delete this profile
+profile-in-use = { $count ->
+    [one] One account uses this profile; give it another profile first.
+   *[other] { $count } accounts use this profile; give them another profile first.
+}
+
+## API tokens
+tokens-title = API tokens
+tokens-lead = A token lets a script use the Konbit API in your name, limited to the areas you choose.
+token-created = Your new token
+token-secret-once = Copy it now: it is shown only this once. Konbit keeps only a fingerprint of it.
+token-secret = Token
+tokens-existing = Your tokens
+tokens-none = You have no token.
+token-prefix = Starts with
+token-expires = Expires
+token-last-used = Last used
+token-never = Never
+token-never-used = Not used yet
+token-revoke = Revoke { $name }
+token-new = New token
+token-create = Create the token
+area-accounts = Accounts
+area-users = People
+area-quota-profiles = Quota profiles
+area-tokens = API tokens
+access-read = read
+access-write = read and change
+
+## Settings
+settings-title = Settings
+settings-profile = Profile
+locale-browser = The browser's language
+settings-password = Password
+settings-change-password = Change the password
+settings-sessions = Sessions
+settings-sessions-hint = Lost a phone or used a shared computer? Sign out everywhere, this device included.
+password-mismatch = The two new passwords differ.
+password-current-wrong = The current password is not right.
+
+## Form fields
+field-email = E-mail address
+field-password = Password
+field-name = Name
+field-display-name = Full name
+field-quota-profile-id = Quota profile
+field-owner-email = Owner's e-mail address
+field-owner-display-name = Owner's full name
+field-owner-password = Owner's first password
+field-role = Role
+field-reason = Reason
+field-scopes = Scopes
+field-expires-in-days = Expires after (days)
+field-locale = Language
+field-current-password = Current password
+field-new-password = New password
+field-confirm-password = New password, again
+field-domains = Domains
+field-mailboxes = Mailboxes
+field-mail-storage-mb = Mail storage
+field-aliases = Mail aliases
+field-mailing-lists = Mailing lists
+field-sites = Websites
+field-sftp-accounts = SFTP accounts
+field-databases = Databases
+field-disk-mb = Web disk space
+hint-owner-password = At least 12 characters. Only for a new person.
+hint-password = At least 12 characters. Only for someone new to Konbit.
+hint-new-password = At least 12 characters. A sentence is easier to remember.
+hint-expires-in-days = Leave empty for a token that does not expire.
+
+## Validation rules
+rule-required = { $field }: this is required.
+rule-too-short = { $field }: use at least { $min } characters.
+rule-too-long = { $field }: use at most { $max } characters.
+rule-control-character = { $field }: line breaks and control characters are not allowed.
+rule-slug-format = { $field }: use lowercase letters, digits and single hyphens, starting with a letter.
+rule-reserved = { $field }: this name is reserved; choose another.
+rule-email-format = { $field }: this is not a valid e-mail address.
+rule-hostname-format = { $field }: this is not a valid domain name.
+rule-out-of-range = { $field }: give a whole number from { $min } to { $max }.
+rule-unknown-choice = { $field }: this choice is not valid.
+
+## Errors
+error-invalid-input = Some information is not valid.
+error-unauthenticated = Please sign in.
+error-invalid-credentials = The e-mail address or the password is wrong.
+error-forbidden = You are not allowed to do this.
+error-insufficient-scope = This token's scopes do not allow this.
+error-not-found = This page or object does not exist, or you cannot see it.
+error-conflict = This conflicts with the current state; reload the page and try again.
+error-duplicate = This already exists.
+error-duplicate-field = { $field }: this is already taken.
+error-account-locked = This account is locked: changes are paused.
+error-quota-exceeded = This would go over the account's quota.
+error-last-owner = An account needs at least one owner (and the co-op at least one admin).
+error-profile-in-use = Accounts still use this quota profile.
+error-csrf-rejected = This form expired or came from another site. Go back, reload the page and try again.
+error-payload-too-large = What you sent is too large.
+error-malformed-body = What you sent could not be read.
+error-unsupported-media-type = This kind of content is not accepted here.
+error-internal = Something went wrong on our side. It was logged; please try again later.
+error-back-home = Back to the dashboard
+error-title-400 = Unreadable request
+error-title-401 = Sign-in needed
+error-title-403 = Not allowed
+error-title-404 = Not found
+error-title-409 = Conflict
+error-title-413 = Too large
+error-title-415 = Wrong content type
+error-title-422 = Invalid information
+error-title-423 = Account locked
+error-title-500 = Internal error

@@ -1,0 +1,273 @@
+# Panneau Konbit : messages en français. Chaque id doit aussi exister dans en/main.ftl.
+
+## Gabarit
+skip-to-content = Aller au contenu
+nav-label = Menu principal
+nav-dashboard = Tableau de bord
+nav-accounts = Comptes
+nav-profiles = Profils de quota
+nav-tokens = Jetons d'API
+nav-settings = Réglages
+role-admin = admin
+switch-language = English
+sign-out = Se déconnecter
+sign-out-everywhere = Se déconnecter de tous les appareils
+footer = Konbit, l'hébergement fait ensemble. Logiciel libre sous licence AGPL.
+optional = (facultatif)
+form-has-errors = Veuillez corriger ce qui suit :
+save = Enregistrer
+cancel = Annuler
+search = Chercher
+actions = Actions
+created-at = Créé le
+
+## Connexion
+login-title = Connexion
+login-lead = Connectez-vous pour gérer l'hébergement de votre groupe.
+login-submit = Se connecter
+
+## Confirmations
+flash-signed-out = Vous êtes déconnecté·e.
+flash-signed-out-everywhere = Vous êtes déconnecté·e de tous les appareils.
+flash-account-created = Le compte a été créé.
+flash-account-updated = Le compte a été enregistré.
+flash-account-locked = Le compte est verrouillé.
+flash-account-unlocked = Le compte est déverrouillé.
+flash-account-deleted = Le compte a été supprimé. Il peut être restauré pendant le délai de grâce.
+flash-account-restored = Le compte a été restauré.
+flash-person-added = La personne a été ajoutée au compte.
+flash-role-changed = Le rôle a été changé.
+flash-person-removed = La personne a été retirée du compte.
+flash-profile-created = Le profil de quota a été créé.
+flash-profile-saved = Le profil de quota a été enregistré.
+flash-profile-deleted = Le profil de quota a été supprimé.
+flash-token-revoked = Le jeton a été révoqué. Il ne fonctionne plus.
+flash-settings-saved = Vos réglages ont été enregistrés.
+flash-password-changed = Votre mot de passe a été changé. Vos autres sessions ont été fermées.
+
+## Tableau de bord
+dashboard-title = Tableau de bord
+dashboard-welcome = Bienvenue, { $name }.
+dashboard-coop = La coopérative
+dashboard-active-accounts = comptes actifs
+dashboard-locked-accounts = verrouillés
+dashboard-deleted-accounts = supprimés, restaurables
+dashboard-people = personnes
+dashboard-all-accounts = Tous les comptes
+dashboard-my-accounts = Mes comptes
+dashboard-recent-accounts = Comptes les plus récents
+dashboard-no-account = Vous n'appartenez encore à aucun compte. Demandez à votre coopérative de vous ajouter.
+
+## Quotas
+quota-heading = Quota
+quota-usage = { $used } sur { $limit }
+unit-gb = { $n } Go
+unit-mb = { $n } Mo
+unit-mb-short = Mo
+resource-domains = Domaines
+resource-mailboxes = Boîtes aux lettres
+resource-mail-storage-mb = Espace courriel
+resource-aliases = Alias de courriel
+resource-mailing-lists = Listes de diffusion
+resource-sites = Sites web
+resource-sftp-accounts = Comptes SFTP
+resource-databases = Bases de données
+resource-disk-mb = Espace disque web
+
+## Comptes
+accounts-title = Comptes
+accounts-search = Trouver un compte
+accounts-show-deleted = Montrer les comptes supprimés
+accounts-none = Aucun compte ne correspond.
+account-state = État
+account-active = Actif
+account-locked = Verrouillé
+account-deleted = Supprimé
+pager-label = Pages
+pager-previous = ← Précédente
+pager-next = Suivante →
+pager-position = Page { $page } sur { $pages }
+account-new-title = Nouveau compte
+account-new-lead = Un compte est un groupe membre : une radio communautaire, un comité de locataires, un petit organisme. Ses personnes gèrent son hébergement dans les limites de son profil de quota.
+account-new-group = Le groupe
+account-new-owner = Sa première responsable
+account-new-owner-hint = Facultatif. Indiquez le courriel de la personne qui s'occupera du compte. Si elle est nouvelle ici, donnez aussi son nom et un premier mot de passe qu'elle pourra changer.
+account-create = Créer le compte
+status-help = Indique si les services en ligne ont rattrapé ce changement
+status-pending = En cours d'application
+status-applied = En ligne
+status-failed = En échec
+account-locked-notice = Ce compte est verrouillé. Ses personnes peuvent consulter mais ne rien modifier.
+account-deleted-notice = Ce compte est supprimé. Il sera effacé pour de bon le { $date }, sauf s'il est restauré.
+account-restore = Restaurer le compte
+people-heading = Personnes
+people-none = Personne n'appartient encore à ce compte.
+role-owner = Responsable
+role-member = Membre
+people-role-of = Rôle de { $name }
+people-change-role = Changer
+people-remove = Retirer { $name }
+people-add = Ajouter une personne
+people-add-hint = Pour quelqu'un qui a déjà un accès à Konbit, son courriel suffit.
+account-admin-heading = Administration de la coopérative
+account-edit = Modifier
+account-lock = Verrouiller
+account-lock-hint = Montré aux personnes du compte, par exemple « cotisation impayée ».
+account-unlock = Déverrouiller
+account-unlock-hint = Ses personnes pourront de nouveau faire des changements.
+account-delete = Supprimer
+account-delete-hint = Rien n'est perdu tout de suite : le compte peut être restauré pendant 30 jours.
+account-delete-confirm = Oui, supprimer { $name }
+account-delete-confirm-needed = Cochez la case pour confirmer la suppression.
+activity-heading = Activité récente
+activity-none = Rien pour l'instant.
+source-panel = panneau
+source-api = API
+source-cli = ligne de commande
+source-system = Konbit
+
+## Actions du journal
+audit-account-created = Compte créé
+audit-account-updated = Compte modifié
+audit-account-locked = Compte verrouillé
+audit-account-unlocked = Compte déverrouillé
+audit-account-deleted = Compte supprimé
+audit-account-restored = Compte restauré
+audit-account-purged = Compte effacé pour de bon
+audit-membership-added = Personne ajoutée
+audit-membership-changed = Rôle changé
+audit-membership-removed = Personne retirée
+audit-user-created = Personne créée
+audit-user-updated = Personne modifiée
+audit-user-deleted = Personne supprimée
+audit-password-changed = Mot de passe changé
+audit-sign-in = Connexion
+audit-sign-in-failed = Connexion échouée
+audit-sign-out-everywhere = Déconnexion de partout
+audit-token-created = Jeton d'API créé
+audit-token-revoked = Jeton d'API révoqué
+audit-quota-profile-created = Profil de quota créé
+audit-quota-profile-updated = Profil de quota modifié
+audit-quota-profile-deleted = Profil de quota supprimé
+
+## Profils de quota
+profiles-title = Profils de quota
+profiles-lead = Un profil de quota fixe ce qu'un compte peut utiliser. Modifier un profil le modifie pour tous les comptes qui l'ont.
+profiles-none = Il n'y a encore aucun profil de quota.
+profiles-accounts = Comptes
+profile-new-title = Nouveau profil de quota
+profile-edit-title = Modifier le profil de quota
+profile-limits = Limites
+profile-delete = Supprimer ce profil
+profile-in-use = { $count ->
+    [one] Un compte utilise ce profil ; donnez-lui d'abord un autre profil.
+   *[other] { $count } comptes utilisent ce profil ; donnez-leur d'abord un autre profil.
+}
+
+## Jetons d'API
+tokens-title = Jetons d'API
+tokens-lead = Un jeton permet à un script d'utiliser l'API de Konbit en votre nom, limité aux domaines que vous choisissez.
+token-created = Votre nouveau jeton
+token-secret-once = Copiez-le maintenant : il n'est montré qu'une seule fois. Konbit n'en garde qu'une empreinte.
+token-secret = Jeton
+tokens-existing = Vos jetons
+tokens-none = Vous n'avez aucun jeton.
+token-prefix = Commence par
+token-expires = Expire le
+token-last-used = Dernière utilisation
+token-never = Jamais
+token-never-used = Pas encore utilisé
+token-revoke = Révoquer { $name }
+token-new = Nouveau jeton
+token-create = Créer le jeton
+area-accounts = Comptes
+area-users = Personnes
+area-quota-profiles = Profils de quota
+area-tokens = Jetons d'API
+access-read = lecture
+access-write = lecture et modification
+
+## Réglages
+settings-title = Réglages
+settings-profile = Profil
+locale-browser = La langue du navigateur
+settings-password = Mot de passe
+settings-change-password = Changer le mot de passe
+settings-sessions = Sessions
+settings-sessions-hint = Téléphone perdu ou ordinateur partagé ? Déconnectez-vous de partout, y compris de cet appareil.
+password-mismatch = Les deux nouveaux mots de passe diffèrent.
+password-current-wrong = Le mot de passe actuel n'est pas le bon.
+
+## Champs de formulaire
+field-email = Courriel
+field-password = Mot de passe
+field-name = Nom
+field-display-name = Nom complet
+field-quota-profile-id = Profil de quota
+field-owner-email = Courriel de la responsable
+field-owner-display-name = Nom complet de la responsable
+field-owner-password = Premier mot de passe de la responsable
+field-role = Rôle
+field-reason = Motif
+field-scopes = Portées
+field-expires-in-days = Expire après (jours)
+field-locale = Langue
+field-current-password = Mot de passe actuel
+field-new-password = Nouveau mot de passe
+field-confirm-password = Nouveau mot de passe, encore
+field-domains = Domaines
+field-mailboxes = Boîtes aux lettres
+field-mail-storage-mb = Espace courriel
+field-aliases = Alias de courriel
+field-mailing-lists = Listes de diffusion
+field-sites = Sites web
+field-sftp-accounts = Comptes SFTP
+field-databases = Bases de données
+field-disk-mb = Espace disque web
+hint-owner-password = Au moins 12 caractères. Seulement pour une nouvelle personne.
+hint-password = Au moins 12 caractères. Seulement pour une personne nouvelle dans Konbit.
+hint-new-password = Au moins 12 caractères. Une phrase se retient plus facilement.
+hint-expires-in-days = Laissez vide pour un jeton qui n'expire pas.
+
+## Règles de validation
+rule-required = { $field } : ce champ est obligatoire.
+rule-too-short = { $field } : utilisez au moins { $min } caractères.
+rule-too-long = { $field } : utilisez au plus { $max } caractères.
+rule-control-character = { $field } : les sauts de ligne et caractères de contrôle ne sont pas permis.
+rule-slug-format = { $field } : utilisez des minuscules, des chiffres et des traits d'union simples, en commençant par une lettre.
+rule-reserved = { $field } : ce nom est réservé ; choisissez-en un autre.
+rule-email-format = { $field } : ce n'est pas un courriel valide.
+rule-hostname-format = { $field } : ce n'est pas un nom de domaine valide.
+rule-out-of-range = { $field } : donnez un nombre entier de { $min } à { $max }.
+rule-unknown-choice = { $field } : ce choix n'est pas valide.
+
+## Erreurs
+error-invalid-input = Certaines informations ne sont pas valides.
+error-unauthenticated = Veuillez vous connecter.
+error-invalid-credentials = Le courriel ou le mot de passe est erroné.
+error-forbidden = Vous n'avez pas le droit de faire ceci.
+error-insufficient-scope = Les portées de ce jeton ne permettent pas ceci.
+error-not-found = Cette page ou cet objet n'existe pas, ou vous ne pouvez pas le voir.
+error-conflict = Ceci entre en conflit avec l'état actuel ; rechargez la page et réessayez.
+error-duplicate = Ceci existe déjà.
+error-duplicate-field = { $field } : cette valeur est déjà prise.
+error-account-locked = Ce compte est verrouillé : les changements sont suspendus.
+error-quota-exceeded = Ceci dépasserait le quota du compte.
+error-last-owner = Un compte a besoin d'au moins une personne responsable (et la coopérative d'au moins un·e admin).
+error-profile-in-use = Des comptes utilisent encore ce profil de quota.
+error-csrf-rejected = Ce formulaire a expiré ou vient d'un autre site. Revenez en arrière, rechargez la page et réessayez.
+error-payload-too-large = Ce que vous avez envoyé est trop volumineux.
+error-malformed-body = Ce que vous avez envoyé n'a pas pu être lu.
+error-unsupported-media-type = Ce type de contenu n'est pas accepté ici.
+error-internal = Quelque chose n'a pas fonctionné de notre côté. C'est noté ; réessayez plus tard.
+error-back-home = Retour au tableau de bord
+error-title-400 = Requête illisible
+error-title-401 = Connexion nécessaire
+error-title-403 = Non permis
+error-title-404 = Introuvable
+error-title-409 = Conflit
+error-title-413 = Trop volumineux
+error-title-415 = Mauvais type de contenu
+error-title-422 = Informations non valides
+error-title-423 = Compte verrouillé
+error-title-500 = Erreur interne

@@ -1,0 +1,217 @@
+//! REST API v1: JSON in and out, bearer tokens with scopes, RFC 9457
+//! problems with a stable `code`, and an OpenAPI document generated from
+//! the same handler annotations that register the routes.
+
+mod account;
+mod dto;
+mod quota_profile;
+mod token;
+mod user;
+
+use crate::error::ApiError;
+use crate::i18n::{Tr, negotiate};
+use crate::{AppState, RouteSpec};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::header;
+use konbit_core::ErrorCode;
+use konbit_core::authz::Actor;
+use konbit_core::page::PageRequest;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use dto::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Konbit API",
+        version = "1",
+        description = "Manage a co-op's accounts, people, quota profiles and API tokens. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(account::list, account::create))
+        .routes(routes!(account::get, account::update, account::delete))
+        .routes(routes!(account::lock))
+        .routes(routes!(account::unlock))
+        .routes(routes!(account::restore))
+        .routes(routes!(user::list_members, user::add_member))
+        .routes(routes!(user::set_member_role, user::remove_member))
+        .routes(routes!(user::list, user::create))
+        .routes(routes!(user::get, user::update, user::delete))
+        .routes(routes!(user::me))
+        .routes(routes!(quota_profile::list, quota_profile::create))
+        .routes(routes!(quota_profile::get, quota_profile::update, quota_profile::delete))
+        .routes(routes!(token::list, token::create))
+        .routes(routes!(token::revoke))
+}
+
+/// The routes an OpenAPI document declares.
+pub fn specs(doc: &utoipa::openapi::OpenApi) -> Vec<RouteSpec> {
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let ops = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        for (method, present) in ops {
+            if present {
+                out.push(RouteSpec { method: method.into(), path: path.clone() });
+            }
+        }
+    }
+    out
+}
+
+fn tr_of(parts: &Parts) -> Tr {
+    let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Tr::new(negotiate(None, None, accept))
+}
+
+/// An authenticated API caller. Only bearer tokens are accepted: a cookie
+/// never authenticates an API call, so there is nothing for CSRF to abuse.
+pub struct ApiCtx {
+    pub actor: Actor,
+    pub tr: Tr,
+}
+
+impl ApiCtx {
+    pub fn error(&self, e: konbit_app::AppError) -> ApiError {
+        ApiError::from_app(self.tr, e)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let tr = tr_of(parts);
+        let unauthenticated = || ApiError::new(tr, ErrorCode::Unauthenticated, Some("send `Authorization: Bearer <token>`".into()));
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(unauthenticated)?;
+        let (scheme, token) = header.split_once(' ').ok_or_else(unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() || token.len() > 512 {
+            return Err(unauthenticated());
+        }
+        let ip = crate::context::client_info(parts).ip;
+        let actor = state
+            .app
+            .auth()
+            .token_actor(token, ip)
+            .await
+            .map_err(|e| ApiError::from_app(tr, e))?
+            .ok_or_else(|| ApiError::new(tr, ErrorCode::Unauthenticated, Some("the token is unknown, expired or revoked".into())))?;
+        Ok(ApiCtx { actor, tr })
+    }
+}
+
+/// A JSON body: `application/json` only, size-limited, and a parse error is
+/// a 400 problem that says what is wrong, never a 500.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let tr = tr_of(&parts);
+        let is_json = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let mime = ct.split(';').next().unwrap_or("").trim();
+                mime.eq_ignore_ascii_case("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(tr, ErrorCode::UnsupportedMediaType, Some("send `Content-Type: application/json`".into())));
+        }
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|r| {
+            if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(tr, ErrorCode::PayloadTooLarge, Some(format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES)))
+            } else {
+                ApiError::new(tr, ErrorCode::MalformedBody, None)
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::new(tr, ErrorCode::MalformedBody, Some(e.to_string())))
+    }
+}
+
+/// A JSON body that may be left out entirely (an empty body is `None`).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let empty = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) == Some("0")
+            || (!req.headers().contains_key(header::CONTENT_LENGTH) && !req.headers().contains_key(header::TRANSFER_ENCODING));
+        if empty {
+            return Ok(Self(None));
+        }
+        ApiJson::<T>::from_request(req, state).await.map(|j| Self(Some(j.0)))
+    }
+}
+
+/// `?page=&per_page=&q=&deleted=` for list endpoints; bad numbers are a 400
+/// problem, not a silent default.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub page: PageRequest,
+    pub q: Option<String>,
+    pub deleted: bool,
+    pub account_id: Option<i64>,
+}
+
+impl FromRequestParts<AppState> for ListQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let tr = tr_of(parts);
+        let mut page = None;
+        let mut per_page = None;
+        let mut out = ListQuery::default();
+        let query = parts.uri.query().unwrap_or("");
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            let bad = |what: &str| ApiError::new(tr, ErrorCode::MalformedBody, Some(format!("`{what}` must be a positive integer")));
+            match k.as_ref() {
+                "page" => page = Some(v.parse::<u32>().map_err(|_| bad("page"))?),
+                "per_page" => per_page = Some(v.parse::<u32>().map_err(|_| bad("per_page"))?),
+                "account_id" => out.account_id = Some(v.parse::<i64>().map_err(|_| bad("account_id"))?),
+                "q" => out.q = Some(v.into_owned()).filter(|s| !s.trim().is_empty()),
+                "deleted" => out.deleted = matches!(v.as_ref(), "true" | "1"),
+                _ => {}
+            }
+        }
+        out.page = PageRequest::new(page, per_page);
+        Ok(out)
+    }
+}

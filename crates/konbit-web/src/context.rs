@@ -1,0 +1,131 @@
+//! What every panel request knows about itself: language, client, and the
+//! signed-in person if there is one.
+
+use crate::AppState;
+use crate::error::PanelError;
+use crate::i18n::{Tr, negotiate};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use konbit_app::auth::{ClientInfo, SessionInfo};
+use std::net::SocketAddr;
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let user_agent = parts
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    ClientInfo { ip, user_agent }
+}
+
+/// The request as the panel sees it.
+#[derive(Clone)]
+pub struct Ctx {
+    pub tr: Tr,
+    pub session: Option<SessionInfo>,
+    /// The raw session cookie, to end or rotate it.
+    pub session_cookie: Option<String>,
+    pub client: ClientInfo,
+    /// Path and query, to come back after signing in.
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn error(&self, e: konbit_app::AppError) -> PanelError {
+        PanelError::from_app(self.tr, e)
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PanelError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let client = client_info(parts);
+        let accept = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let lang_cookie = cookie(&parts.headers, "konbit_lang");
+        let raw = cookie(&parts.headers, state.web.session_cookie()).map(str::to_owned);
+        let fallback = Tr::new(negotiate(None, lang_cookie, accept));
+        let session = match &raw {
+            Some(value) => state
+                .app
+                .auth()
+                .session(value, client.ip.clone())
+                .await
+                .map_err(|e| PanelError::from_app(fallback, e))?,
+            None => None,
+        };
+        let preference = session.as_ref().and_then(|s| s.person.locale);
+        let tr = Tr::new(negotiate(preference, lang_cookie, accept));
+        let path = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        Ok(Ctx { tr, session, session_cookie: raw, client, path })
+    }
+}
+
+/// A panel request from a signed-in person. Anyone else is sent to the
+/// sign-in page, and comes back here afterwards.
+#[derive(Clone)]
+pub struct Signed {
+    pub ctx: Ctx,
+    pub session: SessionInfo,
+}
+
+impl std::ops::Deref for Signed {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+pub struct ToSignIn(String);
+
+impl IntoResponse for ToSignIn {
+    fn into_response(self) -> Response {
+        let next = url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+pub enum SignedRejection {
+    SignIn(ToSignIn),
+    Error(PanelError),
+}
+
+impl IntoResponse for SignedRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn(r) => r.into_response(),
+            Self::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = SignedRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state).await.map_err(SignedRejection::Error)?;
+        match ctx.session.clone() {
+            Some(session) => Ok(Signed { ctx, session }),
+            None => {
+                // Only a page you can come back to is worth returning to.
+                let next = if parts.method == axum::http::Method::GET { ctx.path.clone() } else { "/".into() };
+                Err(SignedRejection::SignIn(ToSignIn(next)))
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Errors as people and programs see them: a translated page for the panel,
+//! RFC 9457 problem+json for the API. Internal details are logged, never shown.
+
+use crate::i18n::{Tr, negotiate};
+use askama::Template;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use konbit_app::AppError;
+use konbit_core::{ErrorCode, FieldError, Rule};
+
+/// "E-mail address: must have at least 12 characters." in the person's language.
+pub fn field_message(tr: &Tr, e: &FieldError) -> String {
+    let field = tr.t(&format!("field-{}", e.field.replace('_', "-")));
+    let id = e.rule.message_id();
+    match e.rule {
+        Rule::TooShort { min } => tr.t2(id, ("field", field), ("min", min)),
+        Rule::TooLong { max } => tr.t2(id, ("field", field), ("max", max)),
+        Rule::OutOfRange { min, max } => {
+            let (min, max) = (tr.number(min), tr.number(max));
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("field", field);
+            args.set("min", min);
+            args.set("max", max);
+            tr.format(id, Some(&args))
+        }
+        _ => tr.t1(id, "field", field),
+    }
+}
+
+fn status(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    tr: &'a Tr,
+    title: String,
+    message: String,
+    status: u16,
+}
+
+/// A failed panel request, rendered as a page in the person's language.
+#[derive(Debug)]
+pub struct PanelError {
+    pub tr: Tr,
+    pub code: ErrorCode,
+    pub fields: Vec<FieldError>,
+}
+
+impl PanelError {
+    pub fn new(tr: Tr, code: ErrorCode) -> Self {
+        Self { tr, code, fields: Vec::new() }
+    }
+
+    pub fn from_app(tr: Tr, e: AppError) -> Self {
+        if let AppError::Internal(detail) = &e {
+            tracing::error!(%detail, "internal error");
+        }
+        let fields = match e {
+            AppError::Invalid(ref f) => f.clone(),
+            _ => Vec::new(),
+        };
+        Self { tr, code: e.code(), fields }
+    }
+}
+
+impl IntoResponse for PanelError {
+    fn into_response(self) -> Response {
+        let mut message = self.tr.t(&self.code.message_id());
+        for f in &self.fields {
+            message.push(' ');
+            message.push_str(&field_message(&self.tr, f));
+        }
+        let page = ErrorPage {
+            tr: &self.tr,
+            title: self.tr.t(&format!("error-title-{}", self.code.http_status())),
+            message,
+            status: self.code.http_status(),
+        };
+        match page.render() {
+            Ok(html) => (status(self.code), Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                status(self.code).into_response()
+            }
+        }
+    }
+}
+
+/// The JSON body of an API error (RFC 9457), shared with the API docs.
+pub fn problem_body(tr: &Tr, code: ErrorCode, detail: Option<String>, fields: &[FieldError]) -> serde_json::Value {
+    let errors: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|f| serde_json::json!({ "field": f.field, "rule": f.rule, "message": field_message(tr, f) }))
+        .collect();
+    let mut body = serde_json::json!({
+        "type": format!("urn:konbit:problem:{}", code.as_str()),
+        "title": tr.t(&code.message_id()),
+        "status": code.http_status(),
+        "code": code.as_str(),
+    });
+    if let Some(d) = detail {
+        body["detail"] = serde_json::Value::String(d);
+    }
+    if !errors.is_empty() {
+        body["errors"] = serde_json::Value::Array(errors);
+    }
+    body
+}
+
+/// A failed API request.
+#[derive(Debug)]
+pub struct ApiError {
+    pub tr: Tr,
+    pub code: ErrorCode,
+    pub detail: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(tr: Tr, code: ErrorCode, detail: Option<String>) -> Self {
+        Self { tr, code, detail, fields: Vec::new() }
+    }
+
+    pub fn from_app(tr: Tr, e: AppError) -> Self {
+        let detail = match &e {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                None
+            }
+            AppError::Duplicate { field } => Some(format!("{field} is already taken")),
+            AppError::Conflict { detail, .. } => Some(detail.clone()),
+            AppError::Quota(q) => Some(q.to_string()),
+            _ => None,
+        };
+        let fields = match e {
+            AppError::Invalid(ref f) => f.clone(),
+            AppError::Duplicate { field } => vec![FieldError::new(field, Rule::Reserved)],
+            _ => Vec::new(),
+        };
+        Self { tr, code: e.code(), detail, fields }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = problem_body(&self.tr, self.code, self.detail, &self.fields);
+        let mut res = (status(self.code), axum::Json(body)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/problem+json"));
+        if self.code == ErrorCode::Unauthenticated {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"konbit\""));
+        }
+        res
+    }
+}
+
+/// Unknown paths: problem+json under the API, a page elsewhere.
+pub async fn not_found(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = crate::context::cookie(&headers, "konbit_lang");
+    let tr = Tr::new(negotiate(None, lang, accept));
+    if uri.path().starts_with("/api/") {
+        ApiError::new(tr, ErrorCode::NotFound, None).into_response()
+    } else {
+        PanelError::new(tr, ErrorCode::NotFound).into_response()
+    }
+}

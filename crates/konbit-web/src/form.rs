@@ -1,0 +1,73 @@
+//! Panel form bodies: size-limited, parsed without ever failing with a 500,
+//! and checked against the session's CSRF token before a handler sees them.
+
+use crate::AppState;
+use crate::context::{Signed, SignedRejection};
+use crate::error::PanelError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use konbit_core::ErrorCode;
+
+/// The decoded fields of a form, in order, repeated names kept.
+#[derive(Debug, Clone, Default)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && !v.is_empty())
+    }
+
+    /// Parses `application/x-www-form-urlencoded`; anything else is refused.
+    pub(crate) async fn from_body(req: Request, state: &AppState) -> Result<Self, ErrorCode> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(ErrorCode::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ErrorCode::PayloadTooLarge
+            } else {
+                ErrorCode::MalformedBody
+            }
+        })?;
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+        Ok(Self(pairs))
+    }
+}
+
+/// A form posted by a signed-in person, whose `_csrf` field matched their
+/// session's token.
+pub struct CsrfForm {
+    pub signed: Signed,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for CsrfForm {
+    type Rejection = SignedRejection;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let tr = signed.tr;
+        let form = FormData::from_body(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|code| SignedRejection::Error(PanelError::new(tr, code)))?;
+        if !konbit_app::secret::same(form.get("_csrf"), &signed.session.csrf_token) {
+            return Err(SignedRejection::Error(PanelError::new(tr, ErrorCode::CsrfRejected)));
+        }
+        Ok(Self { signed, form })
+    }
+}

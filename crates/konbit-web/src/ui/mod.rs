@@ -1,0 +1,247 @@
+//! The server-rendered panel. Plain HTML forms that work without
+//! JavaScript; every page is translated and goes through the same layout.
+
+mod account;
+mod auth;
+mod dashboard;
+mod quota_profile;
+mod settings;
+mod token;
+
+use crate::RouteTable;
+use crate::context::Signed;
+use crate::error::{PanelError, field_message};
+use crate::i18n::Tr;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use konbit_core::FieldError;
+use konbit_core::quota::{QuotaLine, Resource};
+
+pub(crate) fn routes() -> RouteTable {
+    RouteTable::new()
+        .get("/", dashboard::show)
+        .get("/healthz", healthz)
+        .get("/static/konbit.css", stylesheet)
+        .get("/login", auth::login_page)
+        .post("/login", auth::login)
+        .post("/logout", auth::logout)
+        .post("/logout/everywhere", auth::logout_everywhere)
+        .get("/lang/{code}", auth::switch_language)
+        .get("/accounts", account::list)
+        .post("/accounts", account::create)
+        .get("/accounts/new", account::new_form)
+        .get("/accounts/{id}", account::show)
+        .post("/accounts/{id}/edit", account::edit)
+        .post("/accounts/{id}/lock", account::lock)
+        .post("/accounts/{id}/unlock", account::unlock)
+        .post("/accounts/{id}/delete", account::delete)
+        .post("/accounts/{id}/restore", account::restore)
+        .post("/accounts/{id}/people", account::add_person)
+        .post("/accounts/{id}/people/{user_id}/role", account::set_role)
+        .post("/accounts/{id}/people/{user_id}/remove", account::remove_person)
+        .get("/quota-profiles", quota_profile::list)
+        .post("/quota-profiles", quota_profile::create)
+        .get("/quota-profiles/new", quota_profile::new_form)
+        .get("/quota-profiles/{id}", quota_profile::edit_form)
+        .post("/quota-profiles/{id}", quota_profile::update)
+        .post("/quota-profiles/{id}/delete", quota_profile::delete)
+        .get("/tokens", token::list)
+        .post("/tokens", token::create)
+        .post("/tokens/{id}/revoke", token::revoke)
+        .get("/settings", settings::show)
+        .post("/settings", settings::update)
+        .post("/settings/password", settings::change_password)
+        .post("/settings/language", settings::set_language)
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+const CSS: &str = include_str!("../../static/konbit.css");
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        CSS,
+    )
+        .into_response()
+}
+
+/// Who is signed in, as the layout shows them.
+pub struct Viewer {
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+/// What every page's layout needs.
+pub struct Layout {
+    pub tr: Tr,
+    pub title: String,
+    pub viewer: Option<Viewer>,
+    pub csrf: String,
+    /// Which navigation entry is current.
+    pub nav: &'static str,
+    pub flash: Option<String>,
+    pub path: String,
+}
+
+impl Layout {
+    pub fn signed(s: &Signed, nav: &'static str, title_id: &str) -> Self {
+        let p = &s.session.person;
+        Self {
+            tr: s.tr,
+            title: s.tr.t(title_id),
+            viewer: Some(Viewer { name: p.display_name.to_string(), email: p.email.to_string(), is_admin: p.is_admin }),
+            csrf: s.session.csrf_token.clone(),
+            nav,
+            flash: None,
+            path: s.path.clone(),
+        }
+    }
+
+    /// Shows a one-line confirmation named by a `?flash=` id, if it is one
+    /// of ours (never arbitrary text from the URL).
+    pub fn with_flash(mut self, flash: Option<&str>) -> Self {
+        self.flash = flash.filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')).and_then(|f| {
+            let id = format!("flash-{f}");
+            self.tr.has(&id).then(|| self.tr.t(&id))
+        });
+        self
+    }
+
+    pub fn current(&self, nav: &str) -> &'static str {
+        if self.nav == nav { "page" } else { "false" }
+    }
+
+    pub fn t(&self, id: &str) -> String {
+        self.tr.t(id)
+    }
+
+    /// The label of a form field.
+    pub fn label(&self, field: &str) -> String {
+        self.tr.t(&format!("field-{}", field.replace('_', "-")))
+    }
+
+    /// The help text under a form field, if it has one.
+    pub fn hint(&self, field: &str) -> Option<String> {
+        let id = format!("hint-{}", field.replace('_', "-"));
+        self.tr.has(&id).then(|| self.tr.t(&id))
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.tr.locale {
+            konbit_core::model::Locale::Fr => "en",
+            konbit_core::model::Locale::En => "fr",
+        }
+    }
+
+    pub fn date(&self, ts: &i64) -> String {
+        self.tr.datetime(*ts)
+    }
+
+    pub fn count(&self, n: &i64) -> String {
+        self.tr.number(u64::try_from(*n).unwrap_or(0))
+    }
+
+    pub fn resource(&self, r: &Resource) -> String {
+        self.tr.t(&format!("resource-{}", r.as_str().replace('_', "-")))
+    }
+
+    /// "3 of 10" or "1.5 GB of 10 GB", in the person's language.
+    pub fn usage(&self, line: &QuotaLine) -> String {
+        let fmt = |n: u64| match line.resource {
+            Resource::MailStorageMb | Resource::DiskMb => self.megabytes(n),
+            _ => self.tr.number(n),
+        };
+        self.tr.t2("quota-usage", ("used", fmt(line.used)), ("limit", fmt(line.limit)))
+    }
+
+    pub fn megabytes(&self, mb: u64) -> String {
+        if mb >= 1024 && mb % 1024 == 0 {
+            self.tr.t1("unit-gb", "n", self.tr.number(mb / 1024))
+        } else {
+            self.tr.t1("unit-mb", "n", self.tr.number(mb))
+        }
+    }
+}
+
+/// The field errors of a form, as sentences next to their fields.
+#[derive(Default)]
+pub struct FormErrors {
+    pub items: Vec<(String, String)>,
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn from_fields(tr: &Tr, fields: &[FieldError]) -> Self {
+        Self { items: fields.iter().map(|f| (f.field.to_owned(), field_message(tr, f))).collect(), general: None }
+    }
+
+    pub fn general(msg: String) -> Self {
+        Self { items: Vec::new(), general: Some(msg) }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.items.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn any(&self) -> bool {
+        !self.items.is_empty() || self.general.is_some()
+    }
+
+    /// `aria-invalid` value for a field.
+    pub fn invalid(&self, field: &str) -> &'static str {
+        if self.get(field).is_some() { "true" } else { "false" }
+    }
+}
+
+/// Turns an application error on a form into errors shown on the form, or
+/// into an error page when it is not about the input.
+pub enum FormOutcome {
+    Show(FormErrors, u16),
+    Page(PanelError),
+}
+
+pub fn form_outcome(tr: &Tr, e: konbit_app::AppError) -> FormOutcome {
+    use konbit_app::AppError;
+    match e {
+        AppError::Invalid(fields) => FormOutcome::Show(FormErrors::from_fields(tr, &fields), 422),
+        AppError::Duplicate { field } => {
+            let label = tr.t(&format!("field-{}", field.replace('_', "-")));
+            FormOutcome::Show(FormErrors { items: vec![(field.to_owned(), tr.t1("error-duplicate-field", "field", label))], general: None }, 409)
+        }
+        AppError::Conflict { code, .. } => FormOutcome::Show(FormErrors::general(tr.t(&code.message_id())), code.http_status()),
+        other => FormOutcome::Page(PanelError::from_app(*tr, other)),
+    }
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Ids in panel URLs: anything that is not a number is simply not found.
+pub fn parse_id(tr: Tr, raw: &str) -> Result<i64, PanelError> {
+    raw.parse::<i64>().map_err(|_| PanelError::new(tr, konbit_core::ErrorCode::NotFound))
+}
+
+/// Renders a template with a status, or an error page if rendering fails.
+pub fn render<T: askama::Template>(tr: Tr, status: u16, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK);
+            (status, axum::response::Html(html)).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            PanelError::new(tr, konbit_core::ErrorCode::Internal).into_response()
+        }
+    }
+}
+
+/// Reads `?flash=` (and other simple query values) from the current path.
+pub fn query_value(path: &str, name: &str) -> Option<String> {
+    let q = path.split_once('?')?.1;
+    url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
