@@ -77,6 +77,17 @@ impl UserService<'_> {
         Err(AppError::NotFound)
     }
 
+    /// Looks a person up by e-mail address (admins, or the person themself).
+    pub async fn get_by_email(&self, actor: &Actor, email: &str) -> Result<Person> {
+        let email = EmailAddress::parse("email", email).map_err(AppError::invalid)?;
+        let found = match self.app.store.read().await?.user_auth_by_email(email.as_str()).await {
+            Ok(f) => f.person,
+            Err(StoreError::NotFound) => return Err(AppError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        self.get(actor, found.id).await
+    }
+
     pub async fn add_to_account(&self, actor: &Actor, account: AccountId, input: AddPerson) -> Result<Person> {
         let now = now();
         let mut tx = self.app.store.write().await?;

@@ -92,7 +92,12 @@ impl IntoResponse for PanelError {
 pub fn problem_body(tr: &Tr, code: ErrorCode, detail: Option<String>, fields: &[FieldError]) -> serde_json::Value {
     let errors: Vec<serde_json::Value> = fields
         .iter()
-        .map(|f| serde_json::json!({ "field": f.field, "rule": f.rule, "message": field_message(tr, f) }))
+        .map(|f| {
+            // {"field": "name", "rule": "too_short", "min": 3, "message": "..."}
+            let mut v = serde_json::to_value(f).unwrap_or_else(|_| serde_json::json!({ "field": f.field }));
+            v["message"] = serde_json::Value::String(field_message(tr, f));
+            v
+        })
         .collect();
     let mut body = serde_json::json!({
         "type": format!("urn:konbit:problem:{}", code.as_str()),

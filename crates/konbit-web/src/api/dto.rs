@@ -24,7 +24,11 @@ pub struct Problem {
 #[derive(Serialize, ToSchema)]
 pub struct ProblemField {
     pub field: String,
+    /// `required`, `too_short` (with `min`), `too_long` (with `max`), `out_of_range` (with `min`, `max`),
+    /// `slug_format`, `email_format`, `hostname_format`, `control_character`, `reserved`, `unknown_choice`.
     pub rule: String,
+    pub min: Option<u64>,
+    pub max: Option<u64>,
     /// The rule, as a sentence in the caller's language (Accept-Language).
     pub message: String,
 }

@@ -90,9 +90,13 @@ pub fn specs(doc: &utoipa::openapi::OpenApi) -> Vec<RouteSpec> {
     out
 }
 
+/// API messages follow `Accept-Language`; without it they are in English,
+/// the language of the API's field names and codes.
 fn tr_of(parts: &Parts) -> Tr {
-    let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    Tr::new(negotiate(None, None, accept))
+    match parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+        Some(accept) => Tr::new(negotiate(None, None, Some(accept))),
+        None => Tr::new(konbit_core::model::Locale::En),
+    }
 }
 
 /// An authenticated API caller. Only bearer tokens are accepted: a cookie

@@ -1,0 +1,228 @@
+//! The command line. Every command that changes something goes through the
+//! same application services as the panel and the API, as the local
+//! operator (`cli` in the audit log).
+
+mod account;
+mod token;
+mod user;
+
+use crate::config::Config;
+use crate::output::{Format, fail, fail_msg, print};
+use clap::{Parser, Subcommand};
+use konbit_app::App;
+use konbit_core::authz::Actor;
+use konbit_core::quota::QuotaLimits;
+use konbit_store::Store;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "konbit", version, about = "Konbit: self-managed hosting for collectives")]
+pub struct Cli {
+    /// Configuration file (default: $KONBIT_CONFIG, then /etc/konbit/konbit.toml if it exists).
+    #[arg(long, global = true, env = "KONBIT_CONFIG")]
+    config: Option<PathBuf>,
+    /// How results are printed.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    output: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a state directory with its configuration and database (safe to run again).
+    Init {
+        #[arg(long)]
+        state_dir: PathBuf,
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        #[arg(long)]
+        public_url: Option<url::Url>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Serve the web panel and the REST API.
+    Serve,
+    /// Operator admins.
+    #[command(subcommand)]
+    Admin(user::AdminCommand),
+    /// Accounts (member groups).
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// People and their place in accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Quota profiles.
+    #[command(subcommand, name = "quota-profile")]
+    QuotaProfile(account::ProfileCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Print the OpenAPI document of the REST API.
+    Openapi,
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    init_logging();
+    let format = cli.output;
+    match cli.command {
+        Command::Init { state_dir, listen, public_url } => init(format, &state_dir, listen, public_url).await,
+        Command::Openapi => match serde_json::to_string_pretty(&konbit_web::openapi()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail_msg(e),
+        },
+        command => {
+            let (config, _) = match Config::load(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => return fail_msg(format!("configuration error: {e}")),
+            };
+            let app = match open(&config).await {
+                Ok(app) => app,
+                Err(code) => return code,
+            };
+            let actor = Actor::operator_cli();
+            let code = match command {
+                Command::Migrate => migrate(format, &app).await,
+                Command::Serve => match crate::serve::run(&config, app.clone()).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail_msg(e),
+                },
+                Command::Admin(c) => user::admin(format, &app, &actor, c).await,
+                Command::Account(c) => account::run(format, &app, &actor, c).await,
+                Command::User(c) => user::run(format, &app, &actor, c).await,
+                Command::QuotaProfile(c) => account::profiles(format, &app, &actor, c).await,
+                Command::Token(c) => token::run(format, &app, &actor, c).await,
+                Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
+            };
+            app.store.close().await;
+            code
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Opens the state database and brings its schema up to date.
+async fn open(config: &Config) -> Result<App, ExitCode> {
+    let path = config.database_path();
+    if let Some(dir) = path.parent()
+        && !dir.exists()
+    {
+        return Err(fail_msg(format!(
+            "the state directory {} does not exist (state_dir); run `konbit init --state-dir {}` first",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let store = Store::open(&path).await.map_err(|e| fail_msg(format!("cannot open {}: {e}", path.display())))?;
+    store.migrate().await.map_err(|e| fail_msg(format!("cannot migrate {}: {e}", path.display())))?;
+    Ok(App::new(store, config.app_config()))
+}
+
+async fn migrate(format: Format, app: &App) -> ExitCode {
+    match app.store.migration_status().await {
+        Ok((applied, known)) => {
+            print(format, &serde_json::json!({ "applied": applied, "known": known }), |_| {
+                format!("The database schema is up to date ({applied} of {known} migrations applied).")
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_msg(e),
+    }
+}
+
+async fn init(format: Format, state_dir: &Path, listen: Option<std::net::SocketAddr>, public_url: Option<url::Url>) -> ExitCode {
+    let state_dir = match std::path::absolute(state_dir) {
+        Ok(p) => p,
+        Err(e) => return fail_msg(format!("bad --state-dir: {e}")),
+    };
+    if let Err(e) = create_private_dir(&state_dir) {
+        return fail_msg(format!("cannot create {}: {e}", state_dir.display()));
+    }
+    let config_path = state_dir.join("konbit.toml");
+    let created = !config_path.exists();
+    if created {
+        let mut config = Config { state_dir: state_dir.clone(), ..Config::default() };
+        if let Some(l) = listen {
+            config.listen = l;
+            config.public_url = public_url.clone().unwrap_or_else(|| url::Url::parse(&format!("http://{l}")).unwrap_or(config.public_url));
+        }
+        if let Some(u) = public_url {
+            config.public_url = u;
+        }
+        if let Err(e) = write_private(&config_path, &config.to_toml()) {
+            return fail_msg(format!("cannot write {}: {e}", config_path.display()));
+        }
+    }
+    let config = match Config::load(Some(&config_path)) {
+        Ok((c, _)) => c,
+        Err(e) => return fail_msg(format!("configuration error: {e}")),
+    };
+    let app = match open(&config).await {
+        Ok(app) => app,
+        Err(code) => return code,
+    };
+    let actor = Actor::operator_cli();
+    let profiles = match app.quota_profiles().list(&actor).await {
+        Ok(p) => p,
+        Err(e) => return fail(format, e),
+    };
+    if profiles.is_empty() {
+        let input = konbit_app::quota_profile::ProfileInput { name: "standard".into(), limits: QuotaLimits::starter() };
+        if let Err(e) = app.quota_profiles().create(&actor, input).await {
+            return fail(format, e);
+        }
+    }
+    app.store.close().await;
+    let facts = serde_json::json!({
+        "config": config_path,
+        "state_dir": state_dir,
+        "database": config.database_path(),
+        "created": created,
+    });
+    print(format, &facts, |_| config_path.display().to_string());
+    ExitCode::SUCCESS
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(content.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Reads a password from standard input (up to the end, one trailing
+/// newline removed), or makes one and says so.
+pub(crate) fn password_input(from_stdin: bool) -> Result<(String, bool), konbit_app::AppError> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| konbit_app::AppError::Internal(format!("cannot read the password from stdin: {e}")))?;
+        let s = s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&s).to_owned();
+        Ok((s, false))
+    } else {
+        Ok((konbit_app::secret::random_password(), true))
+    }
+}
+

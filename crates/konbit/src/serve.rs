@@ -1,0 +1,70 @@
+//! `konbit serve`: the panel and the API on one listener, plus the periodic
+//! housekeeping (purging accounts past their grace period, old sessions).
+
+use crate::config::Config;
+use konbit_app::App;
+use konbit_core::authz::Actor;
+use konbit_web::{AppState, WebConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
+    let web = WebConfig::from_public_url(&config.public_url);
+    if !web.secure_cookies && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            "public_url is plain http while listening on {}: sessions are not protected in transit; put Konbit behind HTTPS",
+            config.listen
+        );
+    }
+    let state = AppState { app: app.clone(), web: Arc::new(web) };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (listen): {e}", config.listen))?;
+    tracing::info!(url = %config.public_url, listen = %config.listen, "Konbit is serving");
+    let housekeeping = tokio::spawn(housekeeping(app.clone()));
+    let result = konbit_web::serve(listener, state, shutdown_signal()).await;
+    housekeeping.abort();
+    app.store.close().await;
+    result.map_err(Into::into)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+    tracing::info!("stopping");
+}
+
+/// Every ten minutes: purge accounts whose grace period ended, and drop
+/// expired sessions so the table does not grow forever.
+async fn housekeeping(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match app.accounts().purge_expired(&Actor::system()).await {
+            Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "purged deleted accounts"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging deleted accounts failed"),
+        }
+        let now = konbit_app::now();
+        let idle_cutoff = now - app.config.session_idle_secs;
+        let swept = async {
+            let mut tx = app.store.write().await?;
+            let n = tx.sweep_sessions(now, idle_cutoff).await?;
+            tx.commit().await?;
+            Ok::<_, konbit_store::StoreError>(n)
+        };
+        if let Err(e) = swept.await {
+            tracing::warn!(error = %e, "sweeping sessions failed");
+        }
+    }
+}
