@@ -57,13 +57,12 @@ impl UserService<'_> {
     /// or someone who shares an account with them.
     pub async fn get(&self, actor: &Actor, id: UserId) -> Result<Person> {
         let user = actor.user_id;
-        if user != Some(id) {
-            // Make the scope check before revealing whether the id exists.
-            authorize(actor, Action::ViewPeople(AccountId(0)), Target::default()).or_else(|d| match d {
-                Denied::NotFound => Ok(()),
-                other => Err(other),
-            })?;
-        }
+        // The scope check comes first, and before revealing whether the id
+        // exists; for oneself, reading needs `users:read` like anything else.
+        authorize(actor, Action::ViewPeople(AccountId(0)), Target::default()).or_else(|d| match d {
+            Denied::NotFound => Ok(()),
+            other => Err(other),
+        })?;
         let mut tx = self.app.store.read().await?;
         let person = tx.user(id).await?;
         if user == Some(id) || actor.is_admin {

@@ -109,7 +109,7 @@ impl Browser {
             .context("creating a temporary directory for Chromium")?;
         let profile = dir.path().join("profile");
 
-        let daemon = Daemon::new("chromedriver", &chromedriver, dir.path())
+        let daemon = Daemon::builder("chromedriver", &chromedriver, dir.path())
             .arg("--port=0")
             .start()?;
         let port: u16 = daemon

@@ -25,7 +25,7 @@
 //! use konbit_testkit::daemon::{Daemon, require_binary};
 //!
 //! let pdns = require_binary("/usr/sbin/pdns_server", "pdns-server")?;
-//! let daemon = Daemon::new("pdns", pdns, dir)
+//! let daemon = Daemon::builder("pdns", pdns, dir)
 //!     .args(["--daemon=no", "--local-address=127.0.0.1", "--local-port=5300"])
 //!     .start()?;
 //! daemon
@@ -172,7 +172,7 @@ pub(crate) fn find_executable(program: &Path) -> Option<PathBuf> {
 // Daemon
 // ---------------------------------------------------------------------------
 
-/// How to start a [`Daemon`]; build one with [`Daemon::new`].
+/// How to start a [`Daemon`]; build one with [`Daemon::builder`].
 #[derive(Debug, Clone)]
 #[must_use = "call .start() to start the daemon"]
 pub struct DaemonBuilder {
@@ -324,7 +324,7 @@ impl Daemon {
     /// Describe a daemon called `name` (used in log file names and error
     /// messages) that runs `program`, logging into `log_dir` (created if
     /// needed; usually a [`tempfile::TempDir`]).
-    pub fn new(
+    pub fn builder(
         name: impl Into<String>,
         program: impl AsRef<Path>,
         log_dir: impl AsRef<Path>,
@@ -339,7 +339,7 @@ impl Daemon {
         }
     }
 
-    /// The name given to [`Daemon::new`].
+    /// The name given to [`Daemon::builder`].
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -640,7 +640,7 @@ mod tests {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
-        let daemon = Daemon::new("http.server", &python, dir.path())
+        let daemon = Daemon::builder("http.server", &python, dir.path())
             .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
             .current_dir(dir.path())
             .start()
@@ -696,7 +696,10 @@ mod tests {
     fn start_script(dir: &Path, name: &str, script: &str) -> Daemon {
         let path = dir.join(format!("{name}.sh"));
         fs::write(&path, script).unwrap();
-        Daemon::new(name, "/bin/sh", dir).arg(path).start().unwrap()
+        Daemon::builder(name, "/bin/sh", dir)
+            .arg(path)
+            .start()
+            .unwrap()
     }
 
     #[tokio::test]
@@ -753,11 +756,11 @@ mod tests {
     #[test]
     fn same_name_gets_separate_logs() {
         let dir = tempfile::tempdir().unwrap();
-        let a = Daemon::new("twin", "/bin/sleep", dir.path())
+        let a = Daemon::builder("twin", "/bin/sleep", dir.path())
             .arg("300")
             .start()
             .unwrap();
-        let b = Daemon::new("twin", "/bin/sleep", dir.path())
+        let b = Daemon::builder("twin", "/bin/sleep", dir.path())
             .arg("300")
             .start()
             .unwrap();

@@ -3,5 +3,8 @@
 //! (chromedriver today; PowerDNS, Postfix and the rest as they land) with a
 //! bounded readiness wait and a kill on drop.
 
+pub mod app;
 pub mod browser;
 pub mod daemon;
+
+pub use app::{PASSWORD, TestApp};
