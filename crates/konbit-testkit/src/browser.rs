@@ -209,10 +209,17 @@ impl Browser {
     /// Wait (at most [`WAIT_TIMEOUT`]) until an element matches the CSS
     /// `selector`, and return the first one.
     pub async fn wait_for(&self, selector: &str) -> Result<WebElement> {
+        self.wait_for_within(selector, WAIT_TIMEOUT).await
+    }
+
+    /// Wait at most `timeout` until an element matches the CSS `selector`,
+    /// and return the first one.
+    pub async fn wait_for_within(&self, selector: &str, timeout: Duration) -> Result<WebElement> {
+        let interval = WAIT_INTERVAL.min(timeout);
         match self
             .driver
             .query(By::Css(selector))
-            .wait(WAIT_TIMEOUT, WAIT_INTERVAL)
+            .wait(timeout, interval)
             .first()
             .await
         {
@@ -224,8 +231,8 @@ impl Browser {
                     .await
                     .map_or_else(|_| "?".to_owned(), |u| u.to_string());
                 Err(anyhow!(e).context(format!(
-                    "no element matches `{selector}` on {url} after {} s",
-                    WAIT_TIMEOUT.as_secs()
+                    "no element matches `{selector}` on {url} after {:.1} s",
+                    timeout.as_secs_f64()
                 )))
             }
         }
@@ -641,7 +648,10 @@ mod tests {
         assert_eq!(png_size(&phone), PHONE);
         assert_eq!(b.viewport_size().await.unwrap(), DESKTOP);
 
-        let err = b.wait_for("#nope").await.unwrap_err();
+        let err = b
+            .wait_for_within("#nope", Duration::from_millis(300))
+            .await
+            .unwrap_err();
         assert!(format!("{err:#}").contains("#nope"), "{err:#}");
 
         if let Some(v) = b.try_axe().await.unwrap() {

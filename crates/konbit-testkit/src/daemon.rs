@@ -142,7 +142,8 @@ pub fn skip_if_missing<T>(result: Result<T>, require_env: &str) -> Result<Option
         Ok(v) => Ok(Some(v)),
         Err(err) if is_missing(&err) => {
             if std::env::var_os(require_env).is_some_and(|v| v == "1") {
-                Err(err.context(format!("{require_env}=1, so this test may not be skipped")))
+                let msg = format!("{err:#} ({require_env}=1, so this test may not be skipped)");
+                Err(err.context(msg))
             } else {
                 eprintln!("SKIPPED: {err:#} (set {require_env}=1 to make this an error)");
                 Ok(None)
@@ -511,24 +512,24 @@ impl Daemon {
         // Closing the pipe makes the watchdog kill its whole group.
         drop(watchdog.stdin.take());
         let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            match watchdog.try_wait() {
-                Ok(Some(_)) => return,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                _ => break,
-            }
+        while matches!(watchdog.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
         }
-        // The watchdog is stuck (it should never be): kill the group by hand.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.pgid)])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = watchdog.kill();
-        let _ = watchdog.wait();
+        if !matches!(watchdog.try_wait(), Ok(Some(_))) {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        // Should never happen (the watchdog was stuck, or was killed by
+        // someone else before it could kill its group): kill the group by
+        // hand. While members are left, the group id cannot be reused.
+        if !group_pids(self.pgid).is_empty() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.pgid)])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }
 
@@ -700,6 +701,21 @@ mod tests {
             .arg(path)
             .start()
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn group_is_killed_even_if_the_watchdog_died() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut daemon = Daemon::builder("orphan", "/bin/sleep", dir.path())
+            .arg("300")
+            .start()
+            .unwrap();
+        let (pid, pgid) = (daemon.pid(), daemon.pgid());
+        daemon.watchdog.as_mut().unwrap().kill().unwrap();
+        daemon.watchdog.as_mut().unwrap().wait().unwrap();
+        assert!(pid_alive(pid), "the program outlives a killed watchdog");
+        drop(daemon);
+        assert!(group_gone(pgid).await, "left: {:?}", group_pids(pgid));
     }
 
     #[tokio::test]

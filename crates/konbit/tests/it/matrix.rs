@@ -1,1 +1,349 @@
-//! (being written)
+//! The authorization matrix: every route × every kind of caller. Each case
+//! asserts the status and, when the caller must be refused (or the request
+//! changes nothing), that the state did not change. The test fails when the
+//! server has a route this table does not list, so no route can skip it.
+
+use konbit_testkit::TestApp;
+use konbit_testkit::app::{Person, Session, http_client, login_form};
+use reqwest::Method;
+use std::collections::BTreeSet;
+
+/// Who calls. For panel routes the roles carry a session cookie; for API
+/// routes they carry a token with every scope. `WrongScope` is a token
+/// (of an admin) whose scopes miss the route's area; on panel routes it is
+/// sent as a bearer header with no cookie, which the panel ignores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    /// The owner of account B, reaching for account A's objects.
+    Foreign,
+    Member,
+    Owner,
+    Admin,
+    WrongScope,
+}
+
+const ROLES: [Role; 6] = [Role::Anonymous, Role::Foreign, Role::Member, Role::Owner, Role::Admin, Role::WrongScope];
+
+/// What a case expects: the status, and whether the state may change.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// Refused, or a read: nothing may change.
+    Same(u16),
+    /// Allowed and changing something; checked on a fresh server.
+    Changes(u16),
+}
+use Expect::{Changes as C, Same as S};
+
+struct Case {
+    method: &'static str,
+    /// The route as registered, with `{param}` placeholders.
+    route: &'static str,
+    body: &'static [(&'static str, &'static str)],
+    /// In `ROLES` order.
+    expect: [Expect; 6],
+}
+
+/// The seeded world: account A (target) with an owner and a member,
+/// account B with its owner, an admin, a spare quota profile, and a token
+/// of A's owner.
+struct World {
+    t: TestApp,
+    a: i64,
+    owner_a: Person,
+    member_a: Person,
+    owner_b: Person,
+    admin: Person,
+    spare_profile: i64,
+    standard_profile: i64,
+    owner_a_token_id: i64,
+}
+
+async fn world() -> World {
+    let t = TestApp::spawn().await.unwrap();
+    let (a, owner_a, member_a) = t.seed_account("radio").await.unwrap();
+    let (_, owner_b, _) = t.seed_account("garden").await.unwrap();
+    let cli = konbit_core::authz::Actor::operator_cli();
+    let admin_person = t.app.users().list(&cli, None, Default::default()).await.unwrap().items.into_iter().find(|p| p.is_admin).unwrap();
+    let admin = Person { id: admin_person.id, email: admin_person.email.to_string() };
+    let spare = t
+        .app
+        .quota_profiles()
+        .create(&cli, konbit_app::quota_profile::ProfileInput { name: "spare".into(), limits: Default::default() })
+        .await
+        .unwrap();
+    let standard = t.app.quota_profiles().list(&cli).await.unwrap().into_iter().find(|p| p.name.as_str() == "standard").unwrap();
+    let token = t
+        .app
+        .tokens()
+        .create_for(&cli, owner_a.id, konbit_app::token::CreateToken { name: "owner's".into(), scopes: vec!["tokens:read".into()], expires_in_days: None })
+        .await
+        .unwrap();
+    World { t, a: a.0, owner_a, member_a, owner_b, admin, spare_profile: spare.id.0, standard_profile: standard.id.0, owner_a_token_id: token.token.id.0 }
+}
+
+impl World {
+    fn path(&self, route: &str) -> String {
+        let user_id = self.member_a.id.0;
+        let id = if route.starts_with("/quota-profiles/") || route.starts_with("/api/v1/quota-profiles/") {
+            self.spare_profile
+        } else if route.starts_with("/tokens/") || route.starts_with("/api/v1/tokens/") {
+            self.owner_a_token_id
+        } else if route.starts_with("/api/v1/users/") {
+            self.member_a.id.0
+        } else {
+            self.a
+        };
+        route.replace("{id}", &id.to_string()).replace("{user_id}", &user_id.to_string()).replace("{code}", "en")
+    }
+
+    fn person(&self, role: Role) -> Option<&Person> {
+        match role {
+            Role::Anonymous => None,
+            Role::Foreign => Some(&self.owner_b),
+            Role::Member => Some(&self.member_a),
+            Role::Owner => Some(&self.owner_a),
+            Role::Admin | Role::WrongScope => Some(&self.admin),
+        }
+    }
+
+    /// Bodies refer to the world's objects through these placeholders.
+    fn body(&self, raw: &str) -> String {
+        raw.replace("$PROFILE", &self.standard_profile.to_string())
+    }
+
+    /// Makes the caller's credentials before the state is fingerprinted, so
+    /// making them does not count as a change.
+    async fn credentials(&self, role: Role, case: &Case) -> Creds {
+        let path = self.path(case.route);
+        let mut creds = Creds::default();
+        if path.starts_with("/api/") {
+            creds.bearer = match role {
+                Role::Anonymous => None,
+                Role::WrongScope => {
+                    // A scope from another area than the route's.
+                    let scope = if path.starts_with("/api/v1/tokens") { "accounts:read" } else { "tokens:read" };
+                    Some(self.t.token_for(&self.admin, &[scope]).await.unwrap())
+                }
+                _ => {
+                    let all = ["accounts:write", "users:write", "quota-profiles:write", "tokens:write"];
+                    Some(self.t.token_for(self.person(role).unwrap(), &all).await.unwrap())
+                }
+            };
+        } else {
+            creds.session = match (role, self.person(role)) {
+                (Role::WrongScope, _) | (_, None) => None,
+                (_, Some(p)) => Some(self.t.session_for(p).await.unwrap()),
+            };
+            if role == Role::WrongScope {
+                creds.bearer = Some(self.t.token_for(&self.admin, &["tokens:read"]).await.unwrap());
+            }
+            if case.route == "/login" {
+                let http = http_client().unwrap();
+                creds.login = Some(login_form(&http, &self.t.base, self.t.web.login_cookie()).await.unwrap());
+            }
+        }
+        creds
+    }
+
+    async fn send(&self, case: &Case, creds: &Creds) -> u16 {
+        let path = self.path(case.route);
+        let http = http_client().unwrap();
+        let method = Method::from_bytes(case.method.as_bytes()).unwrap();
+        let mut rb = http.request(method, self.t.url(&path));
+        if let Some(token) = &creds.bearer {
+            rb = rb.bearer_auth(token);
+        }
+        if path.starts_with("/api/") {
+            if let Some((_, json)) = case.body.first() {
+                rb = rb.header("content-type", "application/json").body(self.body(json));
+            }
+            return rb.send().await.unwrap().status().as_u16();
+        }
+        rb = rb.header("origin", &self.t.base);
+        let mut form: Vec<(String, String)> = case.body.iter().map(|(k, v)| (k.to_string(), self.body(v))).collect();
+        let mut cookies = Vec::new();
+        if let Some(s) = &creds.session {
+            cookies.push(format!("{}={}", s.cookie_name, s.cookie));
+            form.insert(0, ("_csrf".into(), s.csrf.clone()));
+        }
+        if let Some((cookie, csrf)) = &creds.login {
+            // A well-formed sign-in (with its own form token) whose password is wrong.
+            cookies.push(format!("{}={cookie}", self.t.web.login_cookie()));
+            form.retain(|(k, _)| k != "_csrf");
+            form.insert(0, ("_csrf".into(), csrf.clone()));
+        }
+        if !cookies.is_empty() {
+            rb = rb.header("cookie", cookies.join("; "));
+        }
+        if case.method == "POST" {
+            rb = rb.form(&form);
+        }
+        rb.send().await.unwrap().status().as_u16()
+    }
+}
+
+#[derive(Default)]
+struct Creds {
+    session: Option<Session>,
+    bearer: Option<String>,
+    login: Option<(String, String)>,
+}
+
+const LOCK: &[(&str, &str)] = &[("reason", "dues")];
+const NEW_ACCOUNT: &[(&str, &str)] = &[("name", "newgroup"), ("display_name", "New group")];
+const EDIT_ACCOUNT: &[(&str, &str)] = &[("display_name", "Renamed"), ("quota_profile_id", "$PROFILE")];
+const ADD_PERSON: &[(&str, &str)] =
+    &[("email", "new@radio.test"), ("display_name", "Newcomer"), ("password", "a long enough password"), ("role", "member")];
+const PROFILE: &[(&str, &str)] = &[
+    ("name", "bigger"),
+    ("domains", "1"),
+    ("mailboxes", "1"),
+    ("mail_storage_mb", "1"),
+    ("aliases", "1"),
+    ("mailing_lists", "1"),
+    ("sites", "1"),
+    ("sftp_accounts", "1"),
+    ("databases", "1"),
+    ("disk_mb", "1"),
+];
+const J_ACCOUNT: &[(&str, &str)] = &[("json", r#"{"name":"newgroup","display_name":"New group"}"#)];
+const J_PATCH_ACCOUNT: &[(&str, &str)] = &[("json", r#"{"display_name":"Renamed"}"#)];
+const J_MEMBER: &[(&str, &str)] = &[("json", r#"{"email":"new@radio.test","display_name":"Newcomer","password":"a long enough password","role":"member"}"#)];
+const J_ROLE: &[(&str, &str)] = &[("json", r#"{"role":"owner"}"#)];
+const J_USER: &[(&str, &str)] = &[("json", r#"{"email":"new@coop.test","display_name":"Newcomer","password":"a long enough password"}"#)];
+const J_PATCH_USER: &[(&str, &str)] = &[("json", r#"{"display_name":"Renamed"}"#)];
+const J_PROFILE: &[(&str, &str)] = &[(
+    "json",
+    r#"{"name":"bigger","limits":{"domains":1,"mailboxes":1,"mail_storage_mb":1,"aliases":1,"mailing_lists":1,"sites":1,"sftp_accounts":1,"databases":1,"disk_mb":1}}"#,
+)];
+const J_TOKEN: &[(&str, &str)] = &[("json", r#"{"name":"script","scopes":["tokens:read"]}"#)];
+
+#[rustfmt::skip]
+fn cases() -> Vec<Case> {
+    let c = |method, route, body, expect| Case { method, route, body, expect };
+    vec![
+        // Panel.                                      anonymous  foreign     member      owner       admin       wrong scope
+        c("GET",  "/",                                 &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/healthz",                          &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",  "/static/konbit.css",                &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",  "/login",                            &[],        [S(200), S(303), S(303), S(303), S(303), S(200)]),
+        c("POST", "/login",                            &[("email", "owner@radio.test"), ("password", "wrong password!")],
+                                                                   [S(401), S(401), S(401), S(401), S(401), S(401)]),
+        c("POST", "/logout",                           &[],        [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("POST", "/logout/everywhere",                &[],        [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/lang/{code}",                      &[],        [S(303), S(303), S(303), S(303), S(303), S(303)]),
+        c("GET",  "/accounts",                         &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/accounts",                         NEW_ACCOUNT,[S(303), S(403), S(403), S(403), C(303), S(303)]),
+        c("GET",  "/accounts/new",                     &[],        [S(303), S(403), S(403), S(403), S(200), S(303)]),
+        c("GET",  "/accounts/{id}",                    &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/accounts/{id}/edit",               EDIT_ACCOUNT,[S(303), S(404), S(403), S(403), C(303), S(303)]),
+        c("POST", "/accounts/{id}/lock",               LOCK,       [S(303), S(404), S(403), S(403), C(303), S(303)]),
+        c("POST", "/accounts/{id}/unlock",             &[],        [S(303), S(404), S(403), S(403), C(303), S(303)]),
+        c("POST", "/accounts/{id}/delete",             &[("confirm", "1")],
+                                                                   [S(303), S(404), S(403), S(403), C(303), S(303)]),
+        c("POST", "/accounts/{id}/restore",            &[],        [S(303), S(404), S(403), S(403), S(409), S(303)]),
+        c("POST", "/accounts/{id}/people",             ADD_PERSON, [S(303), S(404), S(403), C(303), C(303), S(303)]),
+        c("POST", "/accounts/{id}/people/{user_id}/role", &[("role", "owner")],
+                                                                   [S(303), S(404), S(403), C(303), C(303), S(303)]),
+        c("POST", "/accounts/{id}/people/{user_id}/remove", &[],   [S(303), S(404), S(403), C(303), C(303), S(303)]),
+        c("GET",  "/quota-profiles",                   &[],        [S(303), S(403), S(403), S(403), S(200), S(303)]),
+        c("POST", "/quota-profiles",                   PROFILE,    [S(303), S(403), S(403), S(403), C(303), S(303)]),
+        c("GET",  "/quota-profiles/new",               &[],        [S(303), S(403), S(403), S(403), S(200), S(303)]),
+        c("GET",  "/quota-profiles/{id}",              &[],        [S(303), S(403), S(403), S(403), S(200), S(303)]),
+        c("POST", "/quota-profiles/{id}",              PROFILE,    [S(303), S(403), S(403), S(403), C(303), S(303)]),
+        c("POST", "/quota-profiles/{id}/delete",       &[],        [S(303), S(403), S(403), S(403), C(303), S(303)]),
+        c("GET",  "/tokens",                           &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/tokens",                           &[("name", "script"), ("scopes", "accounts:read")],
+                                                                   [S(303), C(201), C(201), C(201), C(201), S(303)]),
+        c("POST", "/tokens/{id}/revoke",               &[],        [S(303), S(404), S(404), C(303), S(404), S(303)]),
+        c("GET",  "/settings",                         &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/settings",                         &[("display_name", "New Name"), ("locale", "en")],
+                                                                   [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("POST", "/settings/password",                &[("current_password", "not my password"), ("new_password", "a brand new password"), ("confirm_password", "a brand new password")],
+                                                                   [S(303), S(422), S(422), S(422), S(422), S(303)]),
+        c("POST", "/settings/language",                &[("locale", "en"), ("next", "/")],
+                                                                   [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        // REST API.
+        c("GET",    "/api/v1/openapi.json",            &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",    "/api/v1/me",                      &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("GET",    "/api/v1/accounts",                &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/accounts",                J_ACCOUNT,  [S(401), S(403), S(403), S(403), C(201), S(403)]),
+        c("GET",    "/api/v1/accounts/{id}",           &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/accounts/{id}",           J_PATCH_ACCOUNT, [S(401), S(404), S(403), S(403), C(200), S(403)]),
+        c("DELETE", "/api/v1/accounts/{id}",           &[],        [S(401), S(404), S(403), S(403), C(200), S(403)]),
+        c("POST",   "/api/v1/accounts/{id}/lock",      &[],        [S(401), S(404), S(403), S(403), C(200), S(403)]),
+        c("POST",   "/api/v1/accounts/{id}/unlock",    &[],        [S(401), S(404), S(403), S(403), C(200), S(403)]),
+        c("POST",   "/api/v1/accounts/{id}/restore",   &[],        [S(401), S(404), S(403), S(403), S(409), S(403)]),
+        c("GET",    "/api/v1/accounts/{id}/members",   &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/accounts/{id}/members",   J_MEMBER,   [S(401), S(404), S(403), C(201), C(201), S(403)]),
+        c("PATCH",  "/api/v1/accounts/{id}/members/{user_id}", J_ROLE, [S(401), S(404), S(403), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/accounts/{id}/members/{user_id}", &[], [S(401), S(404), S(403), C(204), C(204), S(403)]),
+        c("GET",    "/api/v1/users",                   &[],        [S(401), S(403), S(403), S(403), S(200), S(403)]),
+        c("POST",   "/api/v1/users",                   J_USER,     [S(401), S(403), S(403), S(403), C(201), S(403)]),
+        c("GET",    "/api/v1/users/{id}",              &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/users/{id}",              J_PATCH_USER, [S(401), S(404), C(200), S(404), C(200), S(403)]),
+        c("DELETE", "/api/v1/users/{id}",              &[],        [S(401), S(403), S(403), S(403), C(204), S(403)]),
+        c("GET",    "/api/v1/quota-profiles",          &[],        [S(401), S(403), S(403), S(403), S(200), S(403)]),
+        c("POST",   "/api/v1/quota-profiles",          J_PROFILE,  [S(401), S(403), S(403), S(403), C(201), S(403)]),
+        c("GET",    "/api/v1/quota-profiles/{id}",     &[],        [S(401), S(403), S(403), S(403), S(200), S(403)]),
+        c("PUT",    "/api/v1/quota-profiles/{id}",     J_PROFILE,  [S(401), S(403), S(403), S(403), C(200), S(403)]),
+        c("DELETE", "/api/v1/quota-profiles/{id}",     &[],        [S(401), S(403), S(403), S(403), C(204), S(403)]),
+        c("GET",    "/api/v1/tokens",                  &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/tokens",                  J_TOKEN,    [S(401), C(201), C(201), C(201), C(201), S(403)]),
+        c("DELETE", "/api/v1/tokens/{id}",             &[],        [S(401), S(404), S(404), C(204), S(404), S(403)]),
+    ]
+}
+
+#[test]
+fn the_matrix_lists_every_route() {
+    let served: BTreeSet<(String, String)> = konbit_web::routes().into_iter().map(|r| (r.method, r.path)).collect();
+    let listed: BTreeSet<(String, String)> = cases().iter().map(|c| (c.method.to_owned(), c.route.to_owned())).collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(missing.is_empty(), "routes missing from the authorization matrix: {missing:?}");
+    assert!(stale.is_empty(), "matrix rows for routes that do not exist: {stale:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_for_every_caller() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        // Refusals and reads share one world per route; each allowed
+        // change gets a fresh world so cases cannot disturb each other.
+        let shared = world().await;
+        for (role, expect) in ROLES.iter().zip(case.expect) {
+            let (w, fresh);
+            match expect {
+                S(_) => w = &shared,
+                C(_) => {
+                    fresh = world().await;
+                    w = &fresh;
+                }
+            }
+            let creds = w.credentials(*role, &case).await;
+            let before = w.t.fingerprint().await.unwrap();
+            let status = w.send(&case, &creds).await;
+            let after = w.t.fingerprint().await.unwrap();
+            let label = format!("{} {} as {role:?}", case.method, case.route);
+            match expect {
+                S(want) => {
+                    if status != want {
+                        failures.push(format!("{label}: status {status}, expected {want}"));
+                    }
+                    if before != after {
+                        failures.push(format!("{label}: the state changed although it must not"));
+                    }
+                }
+                C(want) => {
+                    if status != want {
+                        failures.push(format!("{label}: status {status}, expected {want}"));
+                    } else if before == after {
+                        failures.push(format!("{label}: allowed, yet nothing changed"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
