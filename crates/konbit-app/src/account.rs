@@ -1,7 +1,9 @@
 //! Accounts: creation within a quota profile, editing, lock and unlock, soft
 //! delete with a grace period, restore and purge.
 
-use crate::{App, AppError, Audit, Fields, Result, audit, authorize_on_account, json, now, password};
+use crate::{
+    App, AppError, Audit, Fields, Result, audit, authorize_on_account, json, now, password,
+};
 use konbit_core::authz::{Action, Actor, Target, authorize};
 use konbit_core::model::{Account, AccountId, QuotaProfileId, Role, UserId};
 use konbit_core::names::{AccountName, DisplayName, EmailAddress, Password};
@@ -49,15 +51,22 @@ pub struct AccountOverview {
 }
 
 impl AccountService<'_> {
-    pub async fn list(&self, actor: &Actor, filter: AccountFilter, page: PageRequest) -> Result<Page<Account>> {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: AccountFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>> {
         let mut filter = filter;
         if authorize(actor, Action::ListAccounts, Target::default()).is_err() {
             // Everyone else sees the accounts they belong to, never deleted ones.
             let user = actor.user_id.ok_or(konbit_core::Denied::Unauthenticated)?;
-            authorize(actor, Action::ViewAccount(AccountId(0)), Target::default()).or_else(|d| match d {
-                konbit_core::Denied::NotFound => Ok(()),
-                other => Err(other),
-            })?;
+            authorize(actor, Action::ViewAccount(AccountId(0)), Target::default()).or_else(
+                |d| match d {
+                    konbit_core::Denied::NotFound => Ok(()),
+                    other => Err(other),
+                },
+            )?;
             filter.member = Some(user);
             filter.deleted = false;
         }
@@ -72,10 +81,12 @@ impl AccountService<'_> {
 
     pub async fn get_by_name(&self, actor: &Actor, name: &str) -> Result<Account> {
         let mut tx = self.app.store.read().await?;
-        authorize(actor, Action::ViewAccount(AccountId(0)), Target::default()).or_else(|d| match d {
-            konbit_core::Denied::NotFound => Ok(()),
-            other => Err(other),
-        })?;
+        authorize(actor, Action::ViewAccount(AccountId(0)), Target::default()).or_else(
+            |d| match d {
+                konbit_core::Denied::NotFound => Ok(()),
+                other => Err(other),
+            },
+        )?;
         let id = match tx.account_by_name(name).await {
             Ok(a) => a.id,
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
@@ -89,7 +100,10 @@ impl AccountService<'_> {
         let account = authorize_on_account(&mut tx, actor, Action::ViewAccount(id), id).await?;
         let limits = tx.account_limits(id).await?;
         let usage = tx.account_usage(id).await?;
-        Ok(AccountOverview { account, quota: quota::lines(&limits, &usage) })
+        Ok(AccountOverview {
+            account,
+            quota: quota::lines(&limits, &usage),
+        })
     }
 
     pub async fn create(&self, actor: &Actor, input: CreateAccount) -> Result<Account> {
@@ -97,7 +111,10 @@ impl AccountService<'_> {
         let mut f = Fields::default();
         let name = f.check(AccountName::parse("name", &input.name));
         let display_name = f.check(DisplayName::parse("display_name", &input.display_name));
-        let owner = input.owner.as_ref().and_then(|o| f.check(EmailAddress::parse("owner_email", &o.email)).map(|e| (e, o)));
+        let owner = input.owner.as_ref().and_then(|o| {
+            f.check(EmailAddress::parse("owner_email", &o.email))
+                .map(|e| (e, o))
+        });
         f.finish()?;
         let (Some(name), Some(display_name)) = (name, display_name) else {
             return Err(AppError::Internal("validated fields missing".into()));
@@ -106,22 +123,61 @@ impl AccountService<'_> {
         let mut tx = self.app.store.write().await?;
         let profile = resolve_profile(&mut tx, input.quota_profile_id).await?;
         let id = tx
-            .insert_account(&NewAccount { name, display_name, quota_profile_id: profile }, now)
+            .insert_account(
+                &NewAccount {
+                    name,
+                    display_name,
+                    quota_profile_id: profile,
+                },
+                now,
+            )
             .await
             .map_err(crate::duplicate_on("name"))?;
         if let Some((email, owner)) = owner {
             let user = find_or_create_person(&mut tx, actor, &email, owner, now).await?;
             tx.upsert_membership(id, user, Role::Owner, now).await?;
-            audit(&mut tx, actor, Audit { action: "membership_added", kind: "membership", id: format!("{id}/{user}"), account: Some(id), old: None, new: Some(serde_json::json!({ "user_id": user, "role": "owner" })) }, now).await?;
+            audit(
+                &mut tx,
+                actor,
+                Audit {
+                    action: "membership_added",
+                    kind: "membership",
+                    id: format!("{id}/{user}"),
+                    account: Some(id),
+                    old: None,
+                    new: Some(serde_json::json!({ "user_id": user, "role": "owner" })),
+                },
+                now,
+            )
+            .await?;
         }
         let account = tx.account(id).await?;
-        audit(&mut tx, actor, Audit { action: "account_created", kind: KIND, id: id.to_string(), account: Some(id), old: None, new: json(&account) }, now).await?;
-        tx.enqueue(KIND, id.0, account.provision.generation, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "account_created",
+                kind: KIND,
+                id: id.to_string(),
+                account: Some(id),
+                old: None,
+                new: json(&account),
+            },
+            now,
+        )
+        .await?;
+        tx.enqueue(KIND, id.0, account.provision.generation, now)
+            .await?;
         self.app.commit(tx).await?;
         Ok(account)
     }
 
-    pub async fn update(&self, actor: &Actor, id: AccountId, input: UpdateAccount) -> Result<Account> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        input: UpdateAccount,
+    ) -> Result<Account> {
         let now = now();
         let mut tx = self.app.store.write().await?;
         let old = authorize_on_account(&mut tx, actor, Action::UpdateAccount(id), id).await?;
@@ -131,21 +187,40 @@ impl AccountService<'_> {
             None => Some(old.display_name.clone()),
         };
         f.finish()?;
-        let display_name = display_name.ok_or_else(|| AppError::Internal("validated field missing".into()))?;
+        let display_name =
+            display_name.ok_or_else(|| AppError::Internal("validated field missing".into()))?;
         let profile = match input.quota_profile_id {
             Some(p) => resolve_profile(&mut tx, Some(p)).await?,
             None => old.quota_profile_id,
         };
         let generation = tx.update_account(id, &display_name, profile, now).await?;
         let new = tx.account(id).await?;
-        audit(&mut tx, actor, Audit { action: "account_updated", kind: KIND, id: id.to_string(), account: Some(id), old: json(&old), new: json(&new) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "account_updated",
+                kind: KIND,
+                id: id.to_string(),
+                account: Some(id),
+                old: json(&old),
+                new: json(&new),
+            },
+            now,
+        )
+        .await?;
         tx.enqueue(KIND, id.0, generation, now).await?;
         self.app.commit(tx).await?;
         Ok(new)
     }
 
     /// Locks (with a reason shown to the account's people) or unlocks.
-    pub async fn set_locked(&self, actor: &Actor, id: AccountId, lock: Option<String>) -> Result<Account> {
+    pub async fn set_locked(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        lock: Option<String>,
+    ) -> Result<Account> {
         let now = now();
         let mut tx = self.app.store.write().await?;
         let old = authorize_on_account(&mut tx, actor, Action::LockAccount(id), id).await?;
@@ -156,19 +231,44 @@ impl AccountService<'_> {
             Some(r) => {
                 let r = r.trim();
                 if r.chars().count() > 500 {
-                    return Err(AppError::invalid(FieldError::new("reason", Rule::TooLong { max: 500 })));
+                    return Err(AppError::invalid(FieldError::new(
+                        "reason",
+                        Rule::TooLong { max: 500 },
+                    )));
                 }
                 if r.chars().any(|c| c.is_control() && c != '\n') {
-                    return Err(AppError::invalid(FieldError::new("reason", Rule::ControlCharacter)));
+                    return Err(AppError::invalid(FieldError::new(
+                        "reason",
+                        Rule::ControlCharacter,
+                    )));
                 }
                 Some(r.to_owned())
             }
             None => None,
         };
-        let generation = tx.set_account_lock(id, reason.as_deref().map(|r| (r, now)), now).await?;
+        let generation = tx
+            .set_account_lock(id, reason.as_deref().map(|r| (r, now)), now)
+            .await?;
         let new = tx.account(id).await?;
-        let action = if lock.is_some() { "account_locked" } else { "account_unlocked" };
-        audit(&mut tx, actor, Audit { action, kind: KIND, id: id.to_string(), account: Some(id), old: json(&old), new: json(&new) }, now).await?;
+        let action = if lock.is_some() {
+            "account_locked"
+        } else {
+            "account_unlocked"
+        };
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action,
+                kind: KIND,
+                id: id.to_string(),
+                account: Some(id),
+                old: json(&old),
+                new: json(&new),
+            },
+            now,
+        )
+        .await?;
         tx.enqueue(KIND, id.0, generation, now).await?;
         self.app.commit(tx).await?;
         Ok(new)
@@ -186,7 +286,20 @@ impl AccountService<'_> {
         let purge_after = now.saturating_add(self.app.config.deletion_grace_secs);
         let generation = tx.set_account_deleted(id, Some(purge_after), now).await?;
         let new = tx.account(id).await?;
-        audit(&mut tx, actor, Audit { action: "account_deleted", kind: KIND, id: id.to_string(), account: Some(id), old: json(&old), new: json(&new) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "account_deleted",
+                kind: KIND,
+                id: id.to_string(),
+                account: Some(id),
+                old: json(&old),
+                new: json(&new),
+            },
+            now,
+        )
+        .await?;
         tx.enqueue(KIND, id.0, generation, now).await?;
         self.app.commit(tx).await?;
         Ok(new)
@@ -197,11 +310,27 @@ impl AccountService<'_> {
         let mut tx = self.app.store.write().await?;
         let old = authorize_on_account(&mut tx, actor, Action::RestoreAccount(id), id).await?;
         if !old.is_deleted() {
-            return Err(AppError::Conflict { code: ErrorCode::Conflict, detail: "account is not deleted".into() });
+            return Err(AppError::Conflict {
+                code: ErrorCode::Conflict,
+                detail: "account is not deleted".into(),
+            });
         }
         let generation = tx.set_account_deleted(id, None, now).await?;
         let new = tx.account(id).await?;
-        audit(&mut tx, actor, Audit { action: "account_restored", kind: KIND, id: id.to_string(), account: Some(id), old: json(&old), new: json(&new) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "account_restored",
+                kind: KIND,
+                id: id.to_string(),
+                account: Some(id),
+                old: json(&old),
+                new: json(&new),
+            },
+            now,
+        )
+        .await?;
         tx.enqueue(KIND, id.0, generation, now).await?;
         self.app.commit(tx).await?;
         Ok(new)
@@ -210,15 +339,38 @@ impl AccountService<'_> {
     /// Removes for good the accounts whose grace period is over. Each purge
     /// is its own transaction, so one failure does not keep the others.
     pub async fn purge_expired(&self, actor: &Actor) -> Result<Vec<AccountId>> {
-        authorize(actor, Action::DeleteAccount(AccountId(0)), Target::default())?;
+        authorize(
+            actor,
+            Action::DeleteAccount(AccountId(0)),
+            Target::default(),
+        )?;
         let now = now();
-        let due = self.app.store.read().await?.accounts_due_for_purge(now).await?;
+        let due = self
+            .app
+            .store
+            .read()
+            .await?
+            .accounts_due_for_purge(now)
+            .await?;
         let mut purged = Vec::new();
         for id in due {
             let mut tx = self.app.store.write().await?;
             let old = tx.account(id).await?;
             tx.purge_account(id).await?;
-            audit(&mut tx, actor, Audit { action: "account_purged", kind: KIND, id: id.to_string(), account: None, old: json(&old), new: None }, now).await?;
+            audit(
+                &mut tx,
+                actor,
+                Audit {
+                    action: "account_purged",
+                    kind: KIND,
+                    id: id.to_string(),
+                    account: None,
+                    old: json(&old),
+                    new: None,
+                },
+                now,
+            )
+            .await?;
             self.app.commit(tx).await?;
             purged.push(id);
         }
@@ -230,7 +382,10 @@ async fn resolve_profile(tx: &mut Tx, id: Option<i64>) -> Result<QuotaProfileId>
     match id {
         Some(id) => match tx.quota_profile(QuotaProfileId(id)).await {
             Ok(p) => Ok(p.id),
-            Err(StoreError::NotFound) => Err(AppError::invalid(FieldError::new("quota_profile_id", Rule::UnknownChoice))),
+            Err(StoreError::NotFound) => Err(AppError::invalid(FieldError::new(
+                "quota_profile_id",
+                Rule::UnknownChoice,
+            ))),
             Err(e) => Err(e.into()),
         },
         None => tx
@@ -243,14 +398,23 @@ async fn resolve_profile(tx: &mut Tx, id: Option<i64>) -> Result<QuotaProfileId>
 }
 
 /// The person with this address, or a new one made from the form.
-pub(crate) async fn find_or_create_person(tx: &mut Tx, actor: &Actor, email: &EmailAddress, input: &OwnerInput, now: i64) -> Result<UserId> {
+pub(crate) async fn find_or_create_person(
+    tx: &mut Tx,
+    actor: &Actor,
+    email: &EmailAddress,
+    input: &OwnerInput,
+    now: i64,
+) -> Result<UserId> {
     match tx.user_auth_by_email(email.as_str()).await {
         Ok(found) => return Ok(found.person.id),
         Err(StoreError::NotFound) => {}
         Err(e) => return Err(e.into()),
     }
     let mut f = Fields::default();
-    let display_name = f.check(DisplayName::parse("owner_display_name", &input.display_name));
+    let display_name = f.check(DisplayName::parse(
+        "owner_display_name",
+        &input.display_name,
+    ));
     let password = f.check(Password::parse("owner_password", &input.password));
     f.finish()?;
     let (Some(display_name), Some(password)) = (display_name, password) else {
@@ -258,9 +422,31 @@ pub(crate) async fn find_or_create_person(tx: &mut Tx, actor: &Actor, email: &Em
     };
     let hash = password::hash(password.expose().to_owned()).await?;
     let id = tx
-        .insert_user(&NewUser { email: email.clone(), display_name, password_hash: hash, is_admin: false, locale: None }, now)
+        .insert_user(
+            &NewUser {
+                email: email.clone(),
+                display_name,
+                password_hash: hash,
+                is_admin: false,
+                locale: None,
+            },
+            now,
+        )
         .await?;
     let person = tx.user(id).await?;
-    audit(tx, actor, Audit { action: "user_created", kind: "user", id: id.to_string(), account: None, old: None, new: json(&person) }, now).await?;
+    audit(
+        tx,
+        actor,
+        Audit {
+            action: "user_created",
+            kind: "user",
+            id: id.to_string(),
+            account: None,
+            old: None,
+            new: json(&person),
+        },
+        now,
+    )
+    .await?;
     Ok(id)
 }

@@ -49,7 +49,13 @@ impl AuthService<'_> {
     /// Checks the password and opens a fresh session. Any session the
     /// browser already had is ended, so a session id planted before sign-in
     /// is never promoted (session fixation).
-    pub async fn sign_in(&self, email: &str, password: &str, previous: Option<&str>, client: ClientInfo) -> Result<NewSession> {
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        previous: Option<&str>,
+        client: ClientInfo,
+    ) -> Result<NewSession> {
         let now = now();
         let mut tx = self.app.store.read().await?;
         let found = match EmailAddress::parse("email", email) {
@@ -61,7 +67,11 @@ impl AuthService<'_> {
             Err(_) => None,
         };
         drop(tx);
-        let ok = password::verify(password.to_owned(), found.as_ref().map(|f| f.password_hash.clone())).await?;
+        let ok = password::verify(
+            password.to_owned(),
+            found.as_ref().map(|f| f.password_hash.clone()),
+        )
+        .await?;
         let mut tx = self.app.store.write().await?;
         let person = match (ok, found) {
             (true, Some(found)) => found.person,
@@ -76,7 +86,20 @@ impl AuthService<'_> {
                     ip: client.ip.clone(),
                 };
                 let target = found.map(|f| f.person.id.to_string()).unwrap_or_default();
-                audit(&mut tx, &actor, Audit { action: "sign_in_failed", kind: "user", id: target, account: None, old: None, new: None }, now).await?;
+                audit(
+                    &mut tx,
+                    &actor,
+                    Audit {
+                        action: "sign_in_failed",
+                        kind: "user",
+                        id: target,
+                        account: None,
+                        old: None,
+                        new: None,
+                    },
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 return Err(AppError::InvalidCredentials);
             }
@@ -93,25 +116,52 @@ impl AuthService<'_> {
             now,
             expires,
             client.ip.as_deref(),
-            client.user_agent.as_deref().map(|ua| ua.chars().take(256).collect::<String>()).as_deref(),
+            client
+                .user_agent
+                .as_deref()
+                .map(|ua| ua.chars().take(256).collect::<String>())
+                .as_deref(),
         )
         .await?;
         let actor = actor_for(&person, Source::Panel, client.ip);
-        audit(&mut tx, &actor, Audit { action: "sign_in", kind: "user", id: person.id.to_string(), account: None, old: None, new: None }, now).await?;
+        audit(
+            &mut tx,
+            &actor,
+            Audit {
+                action: "sign_in",
+                kind: "user",
+                id: person.id.to_string(),
+                account: None,
+                old: None,
+                new: None,
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NewSession { cookie_value, person })
+        Ok(NewSession {
+            cookie_value,
+            person,
+        })
     }
 
     /// Resolves a session cookie. Expired sessions (idle or absolute) are
     /// removed and yield `None`.
-    pub async fn session(&self, cookie_value: &str, ip: Option<String>) -> Result<Option<SessionInfo>> {
+    pub async fn session(
+        &self,
+        cookie_value: &str,
+        ip: Option<String>,
+    ) -> Result<Option<SessionInfo>> {
         let now = now();
         let id_hash = sha256_hex(cookie_value);
         let mut tx = self.app.store.read().await?;
         let Some(row) = tx.session(&id_hash).await? else {
             return Ok(None);
         };
-        let idle_expired = row.last_seen_at.saturating_add(self.app.config.session_idle_secs) <= now;
+        let idle_expired = row
+            .last_seen_at
+            .saturating_add(self.app.config.session_idle_secs)
+            <= now;
         if row.expires_at <= now || idle_expired {
             drop(tx);
             let mut tx = self.app.store.write().await?;
@@ -128,7 +178,11 @@ impl AuthService<'_> {
             tx.touch_session(&id_hash, now).await?;
             tx.commit().await?;
         }
-        Ok(Some(SessionInfo { actor: actor_for(&person, Source::Panel, ip), person, csrf_token: row.csrf_token }))
+        Ok(Some(SessionInfo {
+            actor: actor_for(&person, Source::Panel, ip),
+            person,
+            csrf_token: row.csrf_token,
+        }))
     }
 
     pub async fn sign_out(&self, cookie_value: &str) -> Result<()> {
@@ -148,7 +202,20 @@ impl AuthService<'_> {
         let now = now();
         let mut tx = self.app.store.write().await?;
         let n = tx.delete_user_sessions(user).await?;
-        audit(&mut tx, actor, Audit { action: "sign_out_everywhere", kind: "user", id: user.to_string(), account: None, old: None, new: Some(serde_json::json!({ "sessions_ended": n })) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "sign_out_everywhere",
+                kind: "user",
+                id: user.to_string(),
+                account: None,
+                old: None,
+                new: Some(serde_json::json!({ "sessions_ended": n })),
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -170,7 +237,10 @@ impl AuthService<'_> {
         }
         let mut actor = actor_for(&person, Source::Api, ip);
         actor.label = format!("{} (token {})", person.email, found.token.name);
-        actor.token = Some(TokenGrant { id: found.token.id, scopes: found.token.scopes });
+        actor.token = Some(TokenGrant {
+            id: found.token.id,
+            scopes: found.token.scopes,
+        });
         Ok(Some(actor))
     }
 }

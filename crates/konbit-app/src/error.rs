@@ -43,7 +43,10 @@ impl AppError {
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::Conflict { code: ErrorCode::Conflict, detail: detail.into() }
+        Self::Conflict {
+            code: ErrorCode::Conflict,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -51,7 +54,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict { constraint } => Self::Conflict { code: ErrorCode::Conflict, detail: constraint },
+            StoreError::Conflict { constraint } => Self::Conflict {
+                code: ErrorCode::Conflict,
+                detail: constraint,
+            },
             other => Self::Internal(other.to_string()),
         }
     }

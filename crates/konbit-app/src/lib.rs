@@ -35,7 +35,11 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { session_idle_secs: 60 * 60, session_absolute_secs: 12 * 60 * 60, deletion_grace_secs: 30 * 24 * 60 * 60 }
+        Self {
+            session_idle_secs: 60 * 60,
+            session_absolute_secs: 12 * 60 * 60,
+            deletion_grace_secs: 30 * 24 * 60 * 60,
+        }
     }
 }
 
@@ -50,7 +54,11 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> Self {
-        Self { store, config, reconcile_wakeup: Arc::new(Notify::new()) }
+        Self {
+            store,
+            config,
+            reconcile_wakeup: Arc::new(Notify::new()),
+        }
     }
 
     pub fn accounts(&self) -> account::AccountService<'_> {
@@ -86,7 +94,12 @@ pub fn now() -> Timestamp {
 
 /// Authorizes an action on an account, reading the facts the rule needs.
 /// A missing account is `NotFound` for everyone.
-pub(crate) async fn authorize_on_account(tx: &mut Tx, actor: &Actor, action: Action, account: AccountId) -> Result<konbit_core::model::Account> {
+pub(crate) async fn authorize_on_account(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: Action,
+    account: AccountId,
+) -> Result<konbit_core::model::Account> {
     // Check the actor's standing first, so an anonymous or scope-less caller
     // learns nothing about which accounts exist.
     authorize(actor, action, Target::default()).or_else(|d| match d {
@@ -94,7 +107,14 @@ pub(crate) async fn authorize_on_account(tx: &mut Tx, actor: &Actor, action: Act
         other => Err(other),
     })?;
     let acc = tx.account(account).await?;
-    authorize(actor, action, Target { account_locked: acc.locked, account_deleted: acc.is_deleted() })?;
+    authorize(
+        actor,
+        action,
+        Target {
+            account_locked: acc.locked,
+            account_deleted: acc.is_deleted(),
+        },
+    )?;
     Ok(acc)
 }
 
@@ -154,7 +174,11 @@ impl Fields {
         self.0.push(e);
     }
     pub fn finish(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
     }
 }
 

@@ -31,7 +31,9 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool> {
             None => dummy_hash().to_owned(),
         };
         let ok = match PasswordHash::new(&stored) {
-            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         };
         known && ok
@@ -53,9 +55,17 @@ mod tests {
     async fn hash_and_verify() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await.unwrap());
+        assert!(
+            verify("correct horse battery".into(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong horse battery".into(), Some(h)).await.unwrap());
         assert!(!verify("anything at all".into(), None).await.unwrap());
-        assert!(!verify("anything at all".into(), Some("not a hash".into())).await.unwrap());
+        assert!(
+            !verify("anything at all".into(), Some("not a hash".into()))
+                .await
+                .unwrap()
+        );
     }
 }

@@ -26,7 +26,10 @@ fn validate(input: &ProfileInput) -> Result<NewQuotaProfile> {
     f.check(input.limits.validate());
     f.finish()?;
     let name = name.ok_or_else(|| AppError::Internal("validated field missing".into()))?;
-    Ok(NewQuotaProfile { name, limits: input.limits })
+    Ok(NewQuotaProfile {
+        name,
+        limits: input.limits,
+    })
 }
 
 impl QuotaProfileService<'_> {
@@ -45,9 +48,25 @@ impl QuotaProfileService<'_> {
         let new = validate(&input)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
-        let id = tx.insert_quota_profile(&new, now).await.map_err(duplicate_on("name"))?;
+        let id = tx
+            .insert_quota_profile(&new, now)
+            .await
+            .map_err(duplicate_on("name"))?;
         let created = tx.quota_profile(id).await?;
-        audit(&mut tx, actor, Audit { action: "quota_profile_created", kind: KIND, id: id.to_string(), account: None, old: None, new: json(&created) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "quota_profile_created",
+                kind: KIND,
+                id: id.to_string(),
+                account: None,
+                old: None,
+                new: json(&created),
+            },
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(created)
     }
@@ -55,15 +74,35 @@ impl QuotaProfileService<'_> {
     /// Changing limits applies to every account on the profile; lowering a
     /// limit below what an account uses is allowed (nothing is deleted), and
     /// the account just cannot grow until it is back under.
-    pub async fn update(&self, actor: &Actor, id: QuotaProfileId, input: ProfileInput) -> Result<QuotaProfile> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: QuotaProfileId,
+        input: ProfileInput,
+    ) -> Result<QuotaProfile> {
         authorize(actor, Action::ManageQuotaProfiles, Target::default())?;
         let new = validate(&input)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
         let old = tx.quota_profile(id).await?;
-        tx.update_quota_profile(id, &new, now).await.map_err(duplicate_on("name"))?;
+        tx.update_quota_profile(id, &new, now)
+            .await
+            .map_err(duplicate_on("name"))?;
         let updated = tx.quota_profile(id).await?;
-        audit(&mut tx, actor, Audit { action: "quota_profile_updated", kind: KIND, id: id.to_string(), account: None, old: json(&old), new: json(&updated) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "quota_profile_updated",
+                kind: KIND,
+                id: id.to_string(),
+                account: None,
+                old: json(&old),
+                new: json(&updated),
+            },
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(updated)
     }
@@ -74,10 +113,26 @@ impl QuotaProfileService<'_> {
         let mut tx = self.app.store.write().await?;
         let old = tx.quota_profile(id).await?;
         if old.account_count > 0 {
-            return Err(AppError::Conflict { code: ErrorCode::ProfileInUse, detail: format!("{} accounts", old.account_count) });
+            return Err(AppError::Conflict {
+                code: ErrorCode::ProfileInUse,
+                detail: format!("{} accounts", old.account_count),
+            });
         }
         tx.delete_quota_profile(id).await?;
-        audit(&mut tx, actor, Audit { action: "quota_profile_deleted", kind: KIND, id: id.to_string(), account: None, old: json(&old), new: None }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "quota_profile_deleted",
+                kind: KIND,
+                id: id.to_string(),
+                account: None,
+                old: json(&old),
+                new: None,
+            },
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(())
     }

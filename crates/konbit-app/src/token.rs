@@ -47,7 +47,12 @@ impl TokenService<'_> {
 
     /// Makes a token that acts as `user`. Only an admin may make one for
     /// someone else (the CLI does, to hand a script its token).
-    pub async fn create_for(&self, actor: &Actor, user: konbit_core::model::UserId, input: CreateToken) -> Result<CreatedToken> {
+    pub async fn create_for(
+        &self,
+        actor: &Actor,
+        user: konbit_core::model::UserId,
+        input: CreateToken,
+    ) -> Result<CreatedToken> {
         authorize(actor, Action::ManageOwnTokens, Target::default())?;
         if actor.user_id != Some(user) {
             authorize(actor, Action::ManageAdmins, Target::default())?;
@@ -67,7 +72,10 @@ impl TokenService<'_> {
         if let Some(days) = input.expires_in_days
             && !(1..=3650).contains(&days)
         {
-            f.push(FieldError::new("expires_in_days", Rule::OutOfRange { min: 1, max: 3650 }));
+            f.push(FieldError::new(
+                "expires_in_days",
+                Rule::OutOfRange { min: 1, max: 3650 },
+            ));
         }
         f.finish()?;
         let name = name.ok_or_else(|| AppError::Internal("validated field missing".into()))?;
@@ -76,20 +84,47 @@ impl TokenService<'_> {
         // A token never holds more than the session that made it: a token
         // made with a token cannot widen its own scopes.
         if let Some(grant) = &actor.token
-            && !scopes.iter().all(|s| grant.scopes.iter().any(|g| g.grants(s.area, s.access)))
+            && !scopes
+                .iter()
+                .all(|s| grant.scopes.iter().any(|g| g.grants(s.area, s.access)))
         {
             return Err(Denied::InsufficientScope.into());
         }
         let now = now();
         let secret = format!("{TOKEN_PREFIX}{}", random_token());
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-        let expires_at = input.expires_in_days.map(|d| now.saturating_add(i64::from(d) * 86_400));
+        let expires_at = input
+            .expires_in_days
+            .map(|d| now.saturating_add(i64::from(d) * 86_400));
         let mut tx = self.app.store.write().await?;
         let id = tx
-            .insert_token(&NewToken { user_id: user, name, prefix, secret_hash: sha256_hex(&secret), scopes, expires_at }, now)
+            .insert_token(
+                &NewToken {
+                    user_id: user,
+                    name,
+                    prefix,
+                    secret_hash: sha256_hex(&secret),
+                    scopes,
+                    expires_at,
+                },
+                now,
+            )
             .await?;
         let token = tx.token(id).await?;
-        audit(&mut tx, actor, Audit { action: "token_created", kind: KIND, id: id.to_string(), account: None, old: None, new: json(&token) }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "token_created",
+                kind: KIND,
+                id: id.to_string(),
+                account: None,
+                old: None,
+                new: json(&token),
+            },
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(CreatedToken { token, secret })
     }
@@ -105,7 +140,20 @@ impl TokenService<'_> {
             return Err(AppError::NotFound);
         }
         tx.revoke_token(id, now).await?;
-        audit(&mut tx, actor, Audit { action: "token_revoked", kind: KIND, id: id.to_string(), account: None, old: json(&token), new: None }, now).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "token_revoked",
+                kind: KIND,
+                id: id.to_string(),
+                account: None,
+                old: json(&token),
+                new: None,
+            },
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(())
     }

@@ -17,7 +17,12 @@ pub enum Area {
 }
 
 impl Area {
-    pub const ALL: [Area; 4] = [Area::Accounts, Area::Users, Area::QuotaProfiles, Area::Tokens];
+    pub const ALL: [Area; 4] = [
+        Area::Accounts,
+        Area::Users,
+        Area::QuotaProfiles,
+        Area::Tokens,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Accounts => "accounts",
@@ -148,11 +153,18 @@ impl Actor {
 
     /// Background work done by Konbit itself (purges, reconcile).
     pub fn system() -> Self {
-        Self { label: "system".into(), source: Source::System, ..Self::operator_cli() }
+        Self {
+            label: "system".into(),
+            source: Source::System,
+            ..Self::operator_cli()
+        }
     }
 
     pub fn role_in(&self, account: AccountId) -> Option<Role> {
-        self.memberships.iter().find(|m| m.account_id == account).map(|m| m.role)
+        self.memberships
+            .iter()
+            .find(|m| m.account_id == account)
+            .map(|m| m.role)
     }
 }
 
@@ -297,21 +309,54 @@ mod tests {
 
     #[test]
     fn table() {
-        let owner = person(vec![Membership { account_id: A, role: Role::Owner }]);
-        let member = person(vec![Membership { account_id: A, role: Role::Member }]);
-        let admin = Actor { is_admin: true, ..person(vec![]) };
-        let anon = Actor { user_id: None, ..person(vec![]) };
+        let owner = person(vec![Membership {
+            account_id: A,
+            role: Role::Owner,
+        }]);
+        let member = person(vec![Membership {
+            account_id: A,
+            role: Role::Member,
+        }]);
+        let admin = Actor {
+            is_admin: true,
+            ..person(vec![])
+        };
+        let anon = Actor {
+            user_id: None,
+            ..person(vec![])
+        };
         let t = Target::default();
-        let locked = Target { account_locked: true, ..t };
-        let deleted = Target { account_deleted: true, ..t };
+        let locked = Target {
+            account_locked: true,
+            ..t
+        };
+        let deleted = Target {
+            account_deleted: true,
+            ..t
+        };
         let cases: &[(&Actor, Action, Target, Result<(), Denied>)] = &[
-            (&anon, Action::ViewAccount(A), t, Err(Denied::Unauthenticated)),
+            (
+                &anon,
+                Action::ViewAccount(A),
+                t,
+                Err(Denied::Unauthenticated),
+            ),
             (&owner, Action::ViewAccount(A), t, Ok(())),
             (&owner, Action::ViewAccount(B), t, Err(Denied::NotFound)),
             (&owner, Action::ManagePeople(A), t, Ok(())),
-            (&owner, Action::ManagePeople(A), locked, Err(Denied::AccountLocked)),
+            (
+                &owner,
+                Action::ManagePeople(A),
+                locked,
+                Err(Denied::AccountLocked),
+            ),
             (&owner, Action::ManagePeople(B), t, Err(Denied::NotFound)),
-            (&owner, Action::ViewAccount(A), deleted, Err(Denied::NotFound)),
+            (
+                &owner,
+                Action::ViewAccount(A),
+                deleted,
+                Err(Denied::NotFound),
+            ),
             (&owner, Action::LockAccount(A), t, Err(Denied::Forbidden)),
             (&owner, Action::UpdateAccount(A), t, Err(Denied::Forbidden)),
             (&member, Action::ViewPeople(A), t, Ok(())),
@@ -322,7 +367,12 @@ mod tests {
             (&admin, Action::ManageQuotaProfiles, t, Ok(())),
         ];
         for (actor, action, target, want) in cases {
-            assert_eq!(authorize(actor, *action, *target), *want, "{action:?} by {:?}", actor.memberships);
+            assert_eq!(
+                authorize(actor, *action, *target),
+                *want,
+                "{action:?} by {:?}",
+                actor.memberships
+            );
         }
     }
 
@@ -332,11 +382,17 @@ mod tests {
             is_admin: true,
             token: Some(TokenGrant {
                 id: TokenId(1),
-                scopes: vec![Scope { area: Area::Accounts, access: Access::Read }],
+                scopes: vec![Scope {
+                    area: Area::Accounts,
+                    access: Access::Read,
+                }],
             }),
             ..person(vec![])
         };
-        assert_eq!(authorize(&admin, Action::ListAccounts, Target::default()), Ok(()));
+        assert_eq!(
+            authorize(&admin, Action::ListAccounts, Target::default()),
+            Ok(())
+        );
         assert_eq!(
             authorize(&admin, Action::CreateAccount, Target::default()),
             Err(Denied::InsufficientScope)

@@ -157,7 +157,10 @@ mod tests {
 
     #[test]
     fn message_ids_follow_codes() {
-        assert_eq!(ErrorCode::QuotaExceeded.message_id(), "error-quota-exceeded");
+        assert_eq!(
+            ErrorCode::QuotaExceeded.message_id(),
+            "error-quota-exceeded"
+        );
         assert_eq!(ErrorCode::NotFound.http_status(), 404);
     }
 }

@@ -62,8 +62,23 @@ string_newtype!(AccountName);
 
 /// Names that would confuse people or collide with system users.
 const RESERVED_ACCOUNT_NAMES: &[&str] = &[
-    "admin", "administrator", "root", "konbit", "postmaster", "hostmaster", "webmaster", "abuse",
-    "www", "mail", "ftp", "sftp", "api", "system", "daemon", "nobody", "operator",
+    "admin",
+    "administrator",
+    "root",
+    "konbit",
+    "postmaster",
+    "hostmaster",
+    "webmaster",
+    "abuse",
+    "www",
+    "mail",
+    "ftp",
+    "sftp",
+    "api",
+    "system",
+    "daemon",
+    "nobody",
+    "operator",
 ];
 
 impl AccountName {
@@ -142,7 +157,8 @@ impl Fqdn {
             let b = label.as_bytes();
             let valid = !b.is_empty()
                 && b.len() <= Self::MAX_LABEL
-                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
                 && b[0] != b'-'
                 && b[b.len() - 1] != b'-';
             if !valid {
@@ -151,7 +167,10 @@ impl Fqdn {
         }
         // A top-level label made only of digits would make the name look like
         // an IPv4 address.
-        if labels.last().is_some_and(|l| l.bytes().all(|c| c.is_ascii_digit())) {
+        if labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|c| c.is_ascii_digit()))
+        {
             return Err(FieldError::new(field, Rule::HostnameFormat));
         }
         Ok(Self(ascii))
@@ -192,11 +211,14 @@ impl EmailAddress {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.bytes().all(|c| c.is_ascii_alphanumeric() || b".!#%&'*+-/=?^_`{|}~".contains(&c));
+            && local
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b".!#%&'*+-/=?^_`{|}~".contains(&c));
         if !local_ok {
             return Err(FieldError::new(field, Rule::EmailFormat));
         }
-        let domain = Fqdn::parse(field, domain, 2).map_err(|_| FieldError::new(field, Rule::EmailFormat))?;
+        let domain =
+            Fqdn::parse(field, domain, 2).map_err(|_| FieldError::new(field, Rule::EmailFormat))?;
         let address = format!("{local}@{domain}");
         if address.len() > Self::MAX {
             return Err(FieldError::new(field, Rule::TooLong { max: Self::MAX }));
@@ -257,14 +279,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const FORBIDDEN: &[char] = &['\n', '\r', '\0', ';', '{', '}', '"', '\'', '$', ' ', '/', '\\', '`'];
+    const FORBIDDEN: &[char] = &[
+        '\n', '\r', '\0', ';', '{', '}', '"', '\'', '$', ' ', '/', '\\', '`',
+    ];
 
     #[test]
     fn account_names() {
         assert!(AccountName::parse("name", "radio-cibl").is_ok());
         assert!(AccountName::parse("name", " tenants2 ").is_ok());
-        for bad in ["ab", "Radio", "1radio", "radio-", "ra--dio", "radio_x", "root", "a.b.c", ""] {
-            assert!(AccountName::parse("name", bad).is_err(), "{bad} must be refused");
+        for bad in [
+            "ab", "Radio", "1radio", "radio-", "ra--dio", "radio_x", "root", "a.b.c", "",
+        ] {
+            assert!(
+                AccountName::parse("name", bad).is_err(),
+                "{bad} must be refused"
+            );
         }
         assert_eq!(
             AccountName::parse("name", "x").unwrap_err().rule,
@@ -278,8 +307,21 @@ mod tests {
         assert_eq!(e.as_str(), "ada@example.org");
         let idn = EmailAddress::parse("email", "marie@café.example").unwrap();
         assert_eq!(idn.as_str(), "marie@xn--caf-dma.example");
-        for bad in ["", "no-at", "a@b", "a@@b.org", ".a@b.org", "a..b@c.org", "a b@c.org", "a@-b.org", "a\n@b.org"] {
-            assert!(EmailAddress::parse("email", bad).is_err(), "{bad:?} must be refused");
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "a@@b.org",
+            ".a@b.org",
+            "a..b@c.org",
+            "a b@c.org",
+            "a@-b.org",
+            "a\n@b.org",
+        ] {
+            assert!(
+                EmailAddress::parse("email", bad).is_err(),
+                "{bad:?} must be refused"
+            );
         }
     }
 

@@ -16,7 +16,9 @@ impl PageRequest {
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
         Self {
             page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(Self::DEFAULT_PER_PAGE).clamp(1, Self::MAX_PER_PAGE),
+            per_page: per_page
+                .unwrap_or(Self::DEFAULT_PER_PAGE)
+                .clamp(1, Self::MAX_PER_PAGE),
         }
     }
 
@@ -46,7 +48,9 @@ pub struct Page<T> {
 impl<T> Page<T> {
     pub fn pages(&self) -> u32 {
         let per = u64::from(self.per_page.max(1));
-        u32::try_from(self.total.div_ceil(per)).unwrap_or(u32::MAX).max(1)
+        u32::try_from(self.total.div_ceil(per))
+            .unwrap_or(u32::MAX)
+            .max(1)
     }
     pub fn has_next(&self) -> bool {
         self.page < self.pages()

@@ -104,7 +104,10 @@ impl QuotaLimits {
         for r in Resource::ALL {
             let max = r.max_limit();
             if self.get(r) > max {
-                return Err(FieldError::new(r.as_str(), Rule::OutOfRange { min: 0, max }));
+                return Err(FieldError::new(
+                    r.as_str(),
+                    Rule::OutOfRange { min: 0, max },
+                ));
             }
         }
         Ok(())
@@ -153,7 +156,11 @@ impl QuotaLine {
 pub fn lines(limits: &QuotaLimits, usage: &Usage) -> Vec<QuotaLine> {
     Resource::ALL
         .iter()
-        .map(|&r| QuotaLine { resource: r, used: usage.get(r), limit: limits.get(r) })
+        .map(|&r| QuotaLine {
+            resource: r,
+            used: usage.get(r),
+            limit: limits.get(r),
+        })
         .collect()
 }
 
@@ -168,12 +175,22 @@ pub struct QuotaExceeded {
 }
 
 /// Whether `requested` more units of `resource` fit in the account's limits.
-pub fn check(limits: &QuotaLimits, usage: &Usage, resource: Resource, requested: u64) -> Result<(), QuotaExceeded> {
+pub fn check(
+    limits: &QuotaLimits,
+    usage: &Usage,
+    resource: Resource,
+    requested: u64,
+) -> Result<(), QuotaExceeded> {
     let used = usage.get(resource);
     let limit = limits.get(resource);
     match used.checked_add(requested) {
         Some(total) if total <= limit => Ok(()),
-        _ => Err(QuotaExceeded { resource, used, requested, limit }),
+        _ => Err(QuotaExceeded {
+            resource,
+            used,
+            requested,
+            limit,
+        }),
     }
 }
 
@@ -184,10 +201,14 @@ mod tests {
 
     #[test]
     fn check_at_the_edge() {
-        let mut limits = QuotaLimits::default();
-        limits.mailboxes = 2;
-        let mut usage = Usage::default();
-        usage.mailboxes = 1;
+        let limits = QuotaLimits {
+            mailboxes: 2,
+            ..Default::default()
+        };
+        let usage = Usage {
+            mailboxes: 1,
+            ..Default::default()
+        };
         assert!(check(&limits, &usage, Resource::Mailboxes, 1).is_ok());
         assert!(check(&limits, &usage, Resource::Mailboxes, 2).is_err());
         assert!(check(&limits, &usage, Resource::Domains, 1).is_err());
@@ -196,19 +217,15 @@ mod tests {
     proptest! {
         #[test]
         fn check_agrees_with_arithmetic(limit in 0u64..1000, used in 0u64..1000, req in 0u64..1000) {
-            let mut l = QuotaLimits::default();
-            l.sites = limit;
-            let mut u = Usage::default();
-            u.sites = used;
+            let l = QuotaLimits { sites: limit, ..Default::default() };
+            let u = Usage { sites: used, ..Default::default() };
             prop_assert_eq!(check(&l, &u, Resource::Sites, req).is_ok(), used + req <= limit);
         }
 
         #[test]
         fn check_never_overflows(used in any::<u64>(), req in any::<u64>()) {
-            let mut l = QuotaLimits::default();
-            l.disk_mb = u64::MAX;
-            let mut u = Usage::default();
-            u.disk_mb = used;
+            let l = QuotaLimits { disk_mb: u64::MAX, ..Default::default() };
+            let u = Usage { disk_mb: used, ..Default::default() };
             let ok = check(&l, &u, Resource::DiskMb, req).is_ok();
             prop_assert_eq!(ok, used.checked_add(req).is_some());
         }
@@ -221,8 +238,7 @@ mod tests {
 
         #[test]
         fn validate_enforces_bounds(v in any::<u64>()) {
-            let mut l = QuotaLimits::default();
-            l.aliases = v;
+            let l = QuotaLimits { aliases: v, ..Default::default() };
             prop_assert_eq!(l.validate().is_ok(), v <= Resource::Aliases.max_limit());
         }
     }

@@ -3,7 +3,9 @@
 
 use crate::quota_profile::limits_from_row;
 use crate::{Result, StoreError, Tx};
-use konbit_core::model::{Account, AccountId, ObjectStatus, ProvisionState, QuotaProfileId, Timestamp};
+use konbit_core::model::{
+    Account, AccountId, ObjectStatus, ProvisionState, QuotaProfileId, Timestamp,
+};
 use konbit_core::names::{AccountName, DisplayName};
 use konbit_core::page::{Page, PageRequest};
 use konbit_core::quota::{QuotaLimits, Usage};
@@ -55,7 +57,10 @@ fn from_row(row: &SqliteRow) -> Result<Account> {
 }
 
 fn like_pattern(s: &str) -> String {
-    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
 
@@ -96,7 +101,12 @@ impl Tx {
         .await
     }
 
-    pub async fn set_account_lock(&mut self, id: AccountId, lock: Option<(&str, Timestamp)>, now: Timestamp) -> Result<i64> {
+    pub async fn set_account_lock(
+        &mut self,
+        id: AccountId,
+        lock: Option<(&str, Timestamp)>,
+        now: Timestamp,
+    ) -> Result<i64> {
         let (reason, at) = match lock {
             Some((reason, at)) => (Some(reason), Some(at)),
             None => (None, None),
@@ -115,7 +125,12 @@ impl Tx {
     }
 
     /// Soft delete (`Some(purge_after)`) or restore (`None`).
-    pub async fn set_account_deleted(&mut self, id: AccountId, purge_after: Option<Timestamp>, now: Timestamp) -> Result<i64> {
+    pub async fn set_account_deleted(
+        &mut self,
+        id: AccountId,
+        purge_after: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<i64> {
         let deleted_at = purge_after.map(|_| now);
         self.bump_account(
             sqlx::query(
@@ -130,8 +145,14 @@ impl Tx {
         .await
     }
 
-    async fn bump_account<'q>(&mut self, q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>) -> Result<i64> {
-        let row = q.fetch_optional(self.conn()).await?.ok_or(StoreError::NotFound)?;
+    async fn bump_account<'q>(
+        &mut self,
+        q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<i64> {
+        let row = q
+            .fetch_optional(self.conn())
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok(row.try_get(0)?)
     }
 
@@ -176,27 +197,43 @@ impl Tx {
         from_row(&row)
     }
 
-    pub async fn accounts(&mut self, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>> {
-        let deleted = if filter.deleted { "a.deleted_at IS NOT NULL" } else { "a.deleted_at IS NULL" };
+    pub async fn accounts(
+        &mut self,
+        filter: &AccountFilter,
+        page: PageRequest,
+    ) -> Result<Page<Account>> {
+        let deleted = if filter.deleted {
+            "a.deleted_at IS NOT NULL"
+        } else {
+            "a.deleted_at IS NULL"
+        };
         let where_clause = format!(
             "{deleted} AND ($1 IS NULL OR lower(a.name) LIKE $1 ESCAPE '\\' OR lower(a.display_name) LIKE $1 ESCAPE '\\') \
              AND ($2 IS NULL OR a.id IN (SELECT account_id FROM memberships WHERE user_id = $2))"
         );
         let pattern = filter.search.as_deref().map(like_pattern);
         let member = filter.member.map(|u| u.0);
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM accounts a WHERE {where_clause}")))
-            .bind(&pattern)
-            .bind(member)
-            .fetch_one(self.conn())
-            .await?;
-        let order = if filter.recent_first { "a.created_at DESC, a.id DESC" } else { "a.name" };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE {where_clause} ORDER BY {order} LIMIT $3 OFFSET $4")))
-            .bind(&pattern)
-            .bind(member)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(self.conn())
-            .await?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM accounts a WHERE {where_clause}"
+        )))
+        .bind(&pattern)
+        .bind(member)
+        .fetch_one(self.conn())
+        .await?;
+        let order = if filter.recent_first {
+            "a.created_at DESC, a.id DESC"
+        } else {
+            "a.name"
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE {where_clause} ORDER BY {order} LIMIT $3 OFFSET $4"
+        )))
+        .bind(&pattern)
+        .bind(member)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.conn())
+        .await?;
         Ok(Page {
             items: rows.iter().map(from_row).collect::<Result<_>>()?,
             page: page.page,

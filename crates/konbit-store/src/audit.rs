@@ -56,7 +56,11 @@ impl Tx {
     }
 
     /// The newest entries, of one account or of the whole co-op.
-    pub async fn audit_entries(&mut self, account: Option<AccountId>, limit: i64) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_entries(
+        &mut self,
+        account: Option<AccountId>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT * FROM audit_log WHERE ($1 IS NULL OR account_id = $1) ORDER BY id DESC LIMIT $2",
         )
@@ -84,6 +88,8 @@ impl Tx {
     }
 
     pub async fn audit_count(&mut self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(self.conn()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(self.conn())
+            .await?)
     }
 }

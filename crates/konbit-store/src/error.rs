@@ -19,7 +19,9 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => Self::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() || db.is_foreign_key_violation() =>
+            {
                 let msg = db.message().to_owned();
                 // SQLite says "UNIQUE constraint failed: users.email".
                 let constraint = msg.rsplit(": ").next().unwrap_or(&msg).to_owned();

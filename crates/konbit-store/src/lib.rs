@@ -72,27 +72,38 @@ impl Store {
 
     /// Applies every pending migration. Safe to run again.
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Migration(e.to_string()))
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))
     }
 
     /// Number of migrations applied and known, for `konbit migrate` output.
     pub async fn migration_status(&self) -> Result<(usize, usize)> {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap_or(0);
-        Ok((usize::try_from(applied).unwrap_or(0), MIGRATOR.iter().count()))
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(0);
+        Ok((
+            usize::try_from(applied).unwrap_or(0),
+            MIGRATOR.iter().count(),
+        ))
     }
 
     /// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front,
     /// so a read-then-write never fails halfway with SQLITE_BUSY.
     pub async fn write(&self) -> Result<Tx> {
-        Ok(Tx { inner: self.pool.begin_with("BEGIN IMMEDIATE").await? })
+        Ok(Tx {
+            inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        })
     }
 
     /// A read transaction: a consistent snapshot for a page or an API answer.
     pub async fn read(&self) -> Result<Tx> {
-        Ok(Tx { inner: self.pool.begin().await? })
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+        })
     }
 
     pub async fn close(&self) {

@@ -39,7 +39,11 @@ fn from_row(row: &SqliteRow) -> Result<QuotaProfile> {
 }
 
 impl Tx {
-    pub async fn insert_quota_profile(&mut self, p: &NewQuotaProfile, now: Timestamp) -> Result<QuotaProfileId> {
+    pub async fn insert_quota_profile(
+        &mut self,
+        p: &NewQuotaProfile,
+        now: Timestamp,
+    ) -> Result<QuotaProfileId> {
         let l = &p.limits;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO quota_profiles (name, domains, mailboxes, mail_storage_mb, aliases, mailing_lists, sites, \
@@ -62,7 +66,12 @@ impl Tx {
         Ok(QuotaProfileId(id))
     }
 
-    pub async fn update_quota_profile(&mut self, id: QuotaProfileId, p: &NewQuotaProfile, now: Timestamp) -> Result<()> {
+    pub async fn update_quota_profile(
+        &mut self,
+        id: QuotaProfileId,
+        p: &NewQuotaProfile,
+        now: Timestamp,
+    ) -> Result<()> {
         let l = &p.limits;
         let done = sqlx::query(
             "UPDATE quota_profiles SET name = $2, domains = $3, mailboxes = $4, mail_storage_mb = $5, aliases = $6, \
@@ -90,7 +99,10 @@ impl Tx {
     }
 
     pub async fn delete_quota_profile(&mut self, id: QuotaProfileId) -> Result<()> {
-        let done = sqlx::query("DELETE FROM quota_profiles WHERE id = $1").bind(id.0).execute(self.conn()).await?;
+        let done = sqlx::query("DELETE FROM quota_profiles WHERE id = $1")
+            .bind(id.0)
+            .execute(self.conn())
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -116,7 +128,9 @@ impl Tx {
     }
 
     pub async fn quota_profiles(&mut self) -> Result<Vec<QuotaProfile>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY p.name"))).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY p.name")))
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(from_row).collect()
     }
 }

@@ -19,7 +19,13 @@ pub struct QueueRow {
 impl Tx {
     /// Asks for `kind/object_id` to be applied at `generation`. A newer
     /// generation replaces an older one and resets the retry state.
-    pub async fn enqueue(&mut self, kind: &str, object_id: i64, generation: i64, now: Timestamp) -> Result<()> {
+    pub async fn enqueue(
+        &mut self,
+        kind: &str,
+        object_id: i64,
+        generation: i64,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO reconcile_queue (kind, object_id, generation, not_before, enqueued_at) VALUES ($1, $2, $3, $4, $4) \
              ON CONFLICT (kind, object_id) DO UPDATE SET generation = MAX(reconcile_queue.generation, excluded.generation), \
@@ -35,9 +41,10 @@ impl Tx {
     }
 
     pub async fn queue(&mut self) -> Result<Vec<QueueRow>> {
-        let rows = sqlx::query("SELECT * FROM reconcile_queue ORDER BY not_before, kind, object_id")
-            .fetch_all(self.conn())
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM reconcile_queue ORDER BY not_before, kind, object_id")
+                .fetch_all(self.conn())
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(QueueRow {

@@ -68,23 +68,35 @@ impl Tx {
     }
 
     pub async fn delete_session(&mut self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
     /// Signs a person out everywhere; returns how many sessions ended.
     pub async fn delete_user_sessions(&mut self, user: UserId) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0).execute(self.conn()).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(self.conn())
+            .await?;
         Ok(done.rows_affected())
     }
 
     /// Ends every session of a person but one (the one changing the password).
-    pub async fn delete_user_sessions_except(&mut self, user: UserId, keep_hash: Option<&str>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
-            .bind(user.0)
-            .bind(keep_hash)
-            .execute(self.conn())
-            .await?;
+    pub async fn delete_user_sessions_except(
+        &mut self,
+        user: UserId,
+        keep_hash: Option<&str>,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)",
+        )
+        .bind(user.0)
+        .bind(keep_hash)
+        .execute(self.conn())
+        .await?;
         Ok(done.rows_affected())
     }
 

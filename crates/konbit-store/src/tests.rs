@@ -15,9 +15,15 @@ async fn fresh() -> (tempfile::TempDir, Store) {
 }
 
 async fn profile(tx: &mut Tx) -> konbit_core::model::QuotaProfileId {
-    tx.insert_quota_profile(&NewQuotaProfile { name: Label::parse("n", "basic").unwrap(), limits: QuotaLimits::starter() }, 1)
-        .await
-        .unwrap()
+    tx.insert_quota_profile(
+        &NewQuotaProfile {
+            name: Label::parse("n", "basic").unwrap(),
+            limits: QuotaLimits::starter(),
+        },
+        1,
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -76,7 +82,11 @@ async fn account_search_and_membership_filter() {
     let (_d, store) = fresh().await;
     let mut tx = store.write().await.unwrap();
     let p = profile(&mut tx).await;
-    for (n, d) in [("radio", "Radio Centre-Ville"), ("tenants", "Tenants_Union"), ("garden", "Jardin 100%")] {
+    for (n, d) in [
+        ("radio", "Radio Centre-Ville"),
+        ("tenants", "Tenants_Union"),
+        ("garden", "Jardin 100%"),
+    ] {
         tx.insert_account(
             &NewAccount {
                 name: AccountName::parse("n", n).unwrap(),
@@ -102,18 +112,50 @@ async fn account_search_and_membership_filter() {
         .await
         .unwrap();
     let garden = tx.account_by_name("garden").await.unwrap();
-    tx.upsert_membership(garden.id, uid, konbit_core::model::Role::Owner, 1).await.unwrap();
+    tx.upsert_membership(garden.id, uid, konbit_core::model::Role::Owner, 1)
+        .await
+        .unwrap();
 
-    let search = |s: &str| AccountFilter { search: Some(s.into()), ..Default::default() };
-    assert_eq!(tx.accounts(&search("centre"), PageRequest::default()).await.unwrap().total, 1);
+    let search = |s: &str| AccountFilter {
+        search: Some(s.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.accounts(&search("centre"), PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     // `_` and `%` are literal characters, not wildcards.
-    assert_eq!(tx.accounts(&search("s_u"), PageRequest::default()).await.unwrap().total, 0);
-    assert_eq!(tx.accounts(&search("100%"), PageRequest::default()).await.unwrap().total, 1);
-    let mine = AccountFilter { member: Some(uid), ..Default::default() };
+    assert_eq!(
+        tx.accounts(&search("s_u"), PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        tx.accounts(&search("100%"), PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let mine = AccountFilter {
+        member: Some(uid),
+        ..Default::default()
+    };
     let page = tx.accounts(&mine, PageRequest::default()).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].name.as_str(), "garden");
-    let all = tx.accounts(&AccountFilter::default(), PageRequest::new(Some(2), Some(2))).await.unwrap();
+    let all = tx
+        .accounts(
+            &AccountFilter::default(),
+            PageRequest::new(Some(2), Some(2)),
+        )
+        .await
+        .unwrap();
     assert_eq!((all.total, all.items.len()), (3, 1));
     assert!(tx.user(UserId(999)).await.is_err());
 }

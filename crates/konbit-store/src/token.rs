@@ -23,7 +23,11 @@ pub struct TokenAuth {
 }
 
 fn scopes_to_db(scopes: &[Scope]) -> String {
-    scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn from_row(row: &SqliteRow) -> Result<ApiToken> {
@@ -59,7 +63,11 @@ impl Tx {
     }
 
     /// A token that is neither revoked nor expired.
-    pub async fn live_token_by_hash(&mut self, secret_hash: &str, now: Timestamp) -> Result<Option<TokenAuth>> {
+    pub async fn live_token_by_hash(
+        &mut self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<TokenAuth>> {
         let row = sqlx::query(
             "SELECT * FROM api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)",
@@ -68,7 +76,12 @@ impl Tx {
         .bind(now)
         .fetch_optional(self.conn())
         .await?;
-        row.map(|r| Ok(TokenAuth { token: from_row(&r)? })).transpose()
+        row.map(|r| {
+            Ok(TokenAuth {
+                token: from_row(&r)?,
+            })
+        })
+        .transpose()
     }
 
     /// Records use at most once a minute, so reads stay reads.
@@ -99,11 +112,13 @@ impl Tx {
     }
 
     pub async fn revoke_token(&mut self, id: TokenId, now: Timestamp) -> Result<()> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id.0)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

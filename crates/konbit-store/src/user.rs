@@ -58,20 +58,27 @@ impl Tx {
         locale: Option<Locale>,
         now: Timestamp,
     ) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET display_name = $2, locale = $3, updated_at = $4 WHERE id = $1")
-            .bind(id.0)
-            .bind(display_name.as_str())
-            .bind(locale.map(Locale::as_str))
-            .bind(now)
-            .execute(self.conn())
-            .await?;
+        let done = sqlx::query(
+            "UPDATE users SET display_name = $2, locale = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(display_name.as_str())
+        .bind(locale.map(Locale::as_str))
+        .bind(now)
+        .execute(self.conn())
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    pub async fn set_user_admin(&mut self, id: UserId, is_admin: bool, now: Timestamp) -> Result<()> {
+    pub async fn set_user_admin(
+        &mut self,
+        id: UserId,
+        is_admin: bool,
+        now: Timestamp,
+    ) -> Result<()> {
         let done = sqlx::query("UPDATE users SET is_admin = $2, updated_at = $3 WHERE id = $1")
             .bind(id.0)
             .bind(i64::from(is_admin))
@@ -84,11 +91,28 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_password_hash(&mut self, id: UserId, hash: &str, now: Timestamp) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+    pub async fn set_password_hash(
+        &mut self,
+        id: UserId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(hash)
+                .bind(now)
+                .execute(self.conn())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_user(&mut self, id: UserId) -> Result<()> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.0)
-            .bind(hash)
-            .bind(now)
             .execute(self.conn())
             .await?;
         if done.rows_affected() == 0 {
@@ -97,19 +121,13 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn delete_user(&mut self, id: UserId) -> Result<()> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.0).execute(self.conn()).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     async fn memberships_of(&mut self, user: UserId) -> Result<Vec<Membership>> {
-        let rows = sqlx::query("SELECT account_id, role FROM memberships WHERE user_id = $1 ORDER BY account_id")
-            .bind(user.0)
-            .fetch_all(self.conn())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT account_id, role FROM memberships WHERE user_id = $1 ORDER BY account_id",
+        )
+        .bind(user.0)
+        .fetch_all(self.conn())
+        .await?;
         rows.iter()
             .map(|r| {
                 let role: String = r.try_get("role")?;
@@ -139,7 +157,10 @@ impl Tx {
             .ok_or(StoreError::NotFound)?;
         let id = UserId(row.try_get("id")?);
         let memberships = self.memberships_of(id).await?;
-        Ok(UserAuth { password_hash: row.try_get("password_hash")?, person: person_from_row(&row, memberships)? })
+        Ok(UserAuth {
+            password_hash: row.try_get("password_hash")?,
+            person: person_from_row(&row, memberships)?,
+        })
     }
 
     pub async fn password_hash(&mut self, id: UserId) -> Result<String> {
@@ -151,36 +172,62 @@ impl Tx {
     }
 
     /// People of the co-op, or of one account, most recent last.
-    pub async fn users(&mut self, account: Option<AccountId>, page: PageRequest) -> Result<Page<Person>> {
-        let filter = "($1 IS NULL OR id IN (SELECT user_id FROM memberships WHERE account_id = $1))";
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM users WHERE {filter}")))
-            .bind(account.map(|a| a.0))
-            .fetch_one(self.conn())
-            .await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM users WHERE {filter} ORDER BY email LIMIT $2 OFFSET $3")))
-            .bind(account.map(|a| a.0))
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(self.conn())
-            .await?;
+    pub async fn users(
+        &mut self,
+        account: Option<AccountId>,
+        page: PageRequest,
+    ) -> Result<Page<Person>> {
+        let filter =
+            "($1 IS NULL OR id IN (SELECT user_id FROM memberships WHERE account_id = $1))";
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM users WHERE {filter}"
+        )))
+        .bind(account.map(|a| a.0))
+        .fetch_one(self.conn())
+        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM users WHERE {filter} ORDER BY email LIMIT $2 OFFSET $3"
+        )))
+        .bind(account.map(|a| a.0))
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(self.conn())
+        .await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
             let id = UserId(row.try_get("id")?);
             let memberships = self.memberships_of(id).await?;
             items.push(person_from_row(row, memberships)?);
         }
-        Ok(Page { items, page: page.page, per_page: page.per_page, total: crate::to_u64(total) })
+        Ok(Page {
+            items,
+            page: page.page,
+            per_page: page.per_page,
+            total: crate::to_u64(total),
+        })
     }
 
     pub async fn admin_count(&mut self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1").fetch_one(self.conn()).await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin = 1")
+                .fetch_one(self.conn())
+                .await?,
+        )
     }
 
     pub async fn user_count(&mut self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.conn()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.conn())
+            .await?)
     }
 
-    pub async fn upsert_membership(&mut self, account: AccountId, user: UserId, role: Role, now: Timestamp) -> Result<()> {
+    pub async fn upsert_membership(
+        &mut self,
+        account: AccountId,
+        user: UserId,
+        role: Role,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role",
@@ -207,9 +254,11 @@ impl Tx {
     }
 
     pub async fn owner_count(&mut self, account: AccountId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE account_id = $1 AND role = 'owner'")
-            .bind(account.0)
-            .fetch_one(self.conn())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM memberships WHERE account_id = $1 AND role = 'owner'",
+        )
+        .bind(account.0)
+        .fetch_one(self.conn())
+        .await?)
     }
 }

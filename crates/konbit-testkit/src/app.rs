@@ -60,19 +60,35 @@ impl TestApp {
         let app = App::new(store, config);
         let cli = Actor::operator_cli();
         app.quota_profiles()
-            .create(&cli, ProfileInput { name: "standard".into(), limits: QuotaLimits::starter() })
+            .create(
+                &cli,
+                ProfileInput {
+                    name: "standard".into(),
+                    limits: QuotaLimits::starter(),
+                },
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let web = Arc::new(WebConfig::from_public_url(&url::Url::parse(&base)?));
-        let state = AppState { app: app.clone(), web: web.clone() };
+        let state = AppState {
+            app: app.clone(),
+            web: web.clone(),
+        };
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(konbit_web::serve(listener, state, async {
             let _ = rx.await;
         }));
-        let t = Self { base, app, dir, web, shutdown: Some(tx), server: Some(server) };
+        let t = Self {
+            base,
+            app,
+            dir,
+            web,
+            shutdown: Some(tx),
+            server: Some(server),
+        };
         t.add_person("admin@coop.test", "Ada Admin", true).await?;
         Ok(t)
     }
@@ -97,7 +113,10 @@ impl TestApp {
             )
             .await?;
         tx.commit().await?;
-        Ok(Person { id, email: email.to_owned() })
+        Ok(Person {
+            id,
+            email: email.to_owned(),
+        })
     }
 
     /// Creates an account with an owner `owner@<name>.test` and a member
@@ -107,14 +126,35 @@ impl TestApp {
         let account = self
             .app
             .accounts()
-            .create(&cli, CreateAccount { name: name.into(), display_name: format!("The {name} group"), ..Default::default() })
+            .create(
+                &cli,
+                CreateAccount {
+                    name: name.into(),
+                    display_name: format!("The {name} group"),
+                    ..Default::default()
+                },
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let owner = self.add_person(&format!("owner@{name}.test"), &format!("Owner of {name}"), false).await?;
-        let member = self.add_person(&format!("member@{name}.test"), &format!("Member of {name}"), false).await?;
+        let owner = self
+            .add_person(
+                &format!("owner@{name}.test"),
+                &format!("Owner of {name}"),
+                false,
+            )
+            .await?;
+        let member = self
+            .add_person(
+                &format!("member@{name}.test"),
+                &format!("Member of {name}"),
+                false,
+            )
+            .await?;
         let mut tx = self.app.store.write().await?;
-        tx.upsert_membership(account.id, owner.id, Role::Owner, konbit_app::now()).await?;
-        tx.upsert_membership(account.id, member.id, Role::Member, konbit_app::now()).await?;
+        tx.upsert_membership(account.id, owner.id, Role::Owner, konbit_app::now())
+            .await?;
+        tx.upsert_membership(account.id, member.id, Role::Member, konbit_app::now())
+            .await?;
         tx.commit().await?;
         Ok((account.id, owner, member))
     }
@@ -125,27 +165,58 @@ impl TestApp {
         let csrf = konbit_app::secret::random_token();
         let now = konbit_app::now();
         let mut tx = self.app.store.write().await?;
-        tx.insert_session(&konbit_app::secret::sha256_hex(&cookie), person.id, &csrf, now, now + 3600, None, None).await?;
+        tx.insert_session(
+            &konbit_app::secret::sha256_hex(&cookie),
+            person.id,
+            &csrf,
+            now,
+            now + 3600,
+            None,
+            None,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Session { http: http_client()?, base: self.base.clone(), cookie_name: self.web.session_cookie().into(), cookie, csrf })
+        Ok(Session {
+            http: http_client()?,
+            base: self.base.clone(),
+            cookie_name: self.web.session_cookie().into(),
+            cookie,
+            csrf,
+        })
     }
 
     /// Signs in through the real sign-in form, as a browser would.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<Session> {
         let http = http_client()?;
-        let (login_cookie, login_csrf) = login_form(&http, &self.base, self.web.login_cookie()).await?;
+        let (login_cookie, login_csrf) =
+            login_form(&http, &self.base, self.web.login_cookie()).await?;
         let res = http
             .post(self.url("/login"))
-            .header("cookie", format!("{}={login_cookie}", self.web.login_cookie()))
+            .header(
+                "cookie",
+                format!("{}={login_cookie}", self.web.login_cookie()),
+            )
             .header("origin", &self.base)
-            .form(&[("_csrf", login_csrf.as_str()), ("email", email), ("password", password), ("next", "/")])
+            .form(&[
+                ("_csrf", login_csrf.as_str()),
+                ("email", email),
+                ("password", password),
+                ("next", "/"),
+            ])
             .send()
             .await?;
         if res.status() != 303 {
             bail!("sign-in of {email} answered {}", res.status());
         }
-        let cookie = set_cookie_value(&res, self.web.session_cookie()).context("no session cookie after sign-in")?;
-        let mut s = Session { http, base: self.base.clone(), cookie_name: self.web.session_cookie().into(), cookie, csrf: String::new() };
+        let cookie = set_cookie_value(&res, self.web.session_cookie())
+            .context("no session cookie after sign-in")?;
+        let mut s = Session {
+            http,
+            base: self.base.clone(),
+            cookie_name: self.web.session_cookie().into(),
+            cookie,
+            csrf: String::new(),
+        };
         let page = s.get("/settings").await?.text().await?;
         s.csrf = hidden_value(&page, "_csrf").context("no CSRF token on the settings page")?;
         Ok(s)
@@ -153,14 +224,27 @@ impl TestApp {
 
     /// An API token for a person with the given scopes.
     pub async fn token_for(&self, person: &Person, scopes: &[&str]) -> Result<String> {
-        let input = CreateToken { name: "test".into(), scopes: scopes.iter().map(|s| s.to_string()).collect(), expires_in_days: None };
-        let t = self.app.tokens().create_for(&Actor::operator_cli(), person.id, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let input = CreateToken {
+            name: "test".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            expires_in_days: None,
+        };
+        let t = self
+            .app
+            .tokens()
+            .create_for(&Actor::operator_cli(), person.id, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(t.secret)
     }
 
     /// A client that sends a bearer token.
     pub fn api(&self, token: Option<&str>) -> Result<Api> {
-        Ok(Api { http: http_client()?, base: self.base.clone(), token: token.map(str::to_owned) })
+        Ok(Api {
+            http: http_client()?,
+            base: self.base.clone(),
+            token: token.map(str::to_owned),
+        })
     }
 
     /// A direct connection to the state database, for assertions that look
@@ -207,7 +291,10 @@ impl Drop for TestApp {
 
 /// An HTTP client that does not follow redirects, so tests see them.
 pub fn http_client() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(std::time::Duration::from_secs(20)).build()?)
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()?)
 }
 
 /// The value of a cookie set by a response.
@@ -231,7 +318,11 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
 }
 
 /// Fetches the sign-in form: (login cookie, form token).
-pub async fn login_form(http: &reqwest::Client, base: &str, cookie_name: &str) -> Result<(String, String)> {
+pub async fn login_form(
+    http: &reqwest::Client,
+    base: &str,
+    cookie_name: &str,
+) -> Result<(String, String)> {
     let res = http.get(format!("{base}/login")).send().await?;
     let cookie = set_cookie_value(&res, cookie_name).context("no login cookie")?;
     let html = res.text().await?;
@@ -250,7 +341,12 @@ pub struct Session {
 
 impl Session {
     pub async fn get(&self, path: &str) -> Result<reqwest::Response> {
-        Ok(self.http.get(format!("{}{path}", self.base)).header("cookie", format!("{}={}", self.cookie_name, self.cookie)).send().await?)
+        Ok(self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("{}={}", self.cookie_name, self.cookie))
+            .send()
+            .await?)
     }
 
     /// Posts a form the way the panel's own pages do: with the session's
@@ -289,7 +385,12 @@ impl Api {
         Ok(self.request(reqwest::Method::GET, path).send().await?)
     }
 
-    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &serde_json::Value) -> Result<reqwest::Response> {
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response> {
         Ok(self.request(method, path).json(body).send().await?)
     }
 }

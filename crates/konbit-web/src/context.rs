@@ -24,7 +24,10 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 pub fn client_info(parts: &Parts) -> ClientInfo {
-    let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     let user_agent = parts
         .headers
         .get(axum::http::header::USER_AGENT)
@@ -54,9 +57,15 @@ impl Ctx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = PanelError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let client = client_info(parts);
-        let accept = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let accept = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
         let lang_cookie = cookie(&parts.headers, "konbit_lang");
         let raw = cookie(&parts.headers, state.web.session_cookie()).map(str::to_owned);
         let fallback = Tr::new(negotiate(None, lang_cookie, accept));
@@ -71,8 +80,18 @@ impl FromRequestParts<AppState> for Ctx {
         };
         let preference = session.as_ref().and_then(|s| s.person.locale);
         let tr = Tr::new(negotiate(preference, lang_cookie, accept));
-        let path = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
-        Ok(Ctx { tr, session, session_cookie: raw, client, path })
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        Ok(Ctx {
+            tr,
+            session,
+            session_cookie: raw,
+            client,
+            path,
+        })
     }
 }
 
@@ -117,13 +136,22 @@ impl IntoResponse for SignedRejection {
 impl FromRequestParts<AppState> for Signed {
     type Rejection = SignedRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::from_request_parts(parts, state).await.map_err(SignedRejection::Error)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(SignedRejection::Error)?;
         match ctx.session.clone() {
             Some(session) => Ok(Signed { ctx, session }),
             None => {
                 // Only a page you can come back to is worth returning to.
-                let next = if parts.method == axum::http::Method::GET { ctx.path.clone() } else { "/".into() };
+                let next = if parts.method == axum::http::Method::GET {
+                    ctx.path.clone()
+                } else {
+                    "/".into()
+                };
                 Err(SignedRejection::SignIn(ToSignIn(next)))
             }
         }

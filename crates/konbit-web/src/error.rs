@@ -50,7 +50,11 @@ pub struct PanelError {
 
 impl PanelError {
     pub fn new(tr: Tr, code: ErrorCode) -> Self {
-        Self { tr, code, fields: Vec::new() }
+        Self {
+            tr,
+            code,
+            fields: Vec::new(),
+        }
     }
 
     pub fn from_app(tr: Tr, e: AppError) -> Self {
@@ -61,7 +65,11 @@ impl PanelError {
             AppError::Invalid(ref f) => f.clone(),
             _ => Vec::new(),
         };
-        Self { tr, code: e.code(), fields }
+        Self {
+            tr,
+            code: e.code(),
+            fields,
+        }
     }
 }
 
@@ -74,7 +82,9 @@ impl IntoResponse for PanelError {
         }
         let page = ErrorPage {
             tr: &self.tr,
-            title: self.tr.t(&format!("error-title-{}", self.code.http_status())),
+            title: self
+                .tr
+                .t(&format!("error-title-{}", self.code.http_status())),
             message,
             status: self.code.http_status(),
         };
@@ -89,13 +99,27 @@ impl IntoResponse for PanelError {
 }
 
 /// The JSON body of an API error (RFC 9457), shared with the API docs.
-pub fn problem_body(tr: &Tr, code: ErrorCode, detail: Option<String>, fields: &[FieldError]) -> serde_json::Value {
+pub fn problem_body(
+    tr: &Tr,
+    code: ErrorCode,
+    detail: Option<String>,
+    fields: &[FieldError],
+) -> serde_json::Value {
     let errors: Vec<serde_json::Value> = fields
         .iter()
         .map(|f| {
             // {"field": "name", "rule": "too_short", "min": 3, "message": "..."}
-            let mut v = serde_json::to_value(f).unwrap_or_else(|_| serde_json::json!({ "field": f.field }));
-            v["message"] = serde_json::Value::String(field_message(tr, f));
+            let mut v =
+                serde_json::to_value(f).unwrap_or_else(|_| serde_json::json!({ "field": f.field }));
+            // A duplicate is "already taken", not the `reserved` rule's
+            // "this name is reserved" (wrong for an e-mail address).
+            let message = if code == ErrorCode::Duplicate {
+                let label = tr.t(&format!("field-{}", f.field.replace('_', "-")));
+                tr.t1("error-duplicate-field", "field", label)
+            } else {
+                field_message(tr, f)
+            };
+            v["message"] = serde_json::Value::String(message);
             v
         })
         .collect();
@@ -125,7 +149,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(tr: Tr, code: ErrorCode, detail: Option<String>) -> Self {
-        Self { tr, code, detail, fields: Vec::new() }
+        Self {
+            tr,
+            code,
+            detail,
+            fields: Vec::new(),
+        }
     }
 
     pub fn from_app(tr: Tr, e: AppError) -> Self {
@@ -144,7 +173,12 @@ impl ApiError {
             AppError::Duplicate { field } => vec![FieldError::new(field, Rule::Reserved)],
             _ => Vec::new(),
         };
-        Self { tr, code: e.code(), detail, fields }
+        Self {
+            tr,
+            code: e.code(),
+            detail,
+            fields,
+        }
     }
 }
 
@@ -152,11 +186,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = problem_body(&self.tr, self.code, self.detail, &self.fields);
         let mut res = (status(self.code), axum::Json(body)).into_response();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/problem+json"),
+        );
         if self.code == ErrorCode::Unauthenticated {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"konbit\""));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"konbit\""),
+            );
         }
         res
     }
@@ -164,7 +202,9 @@ impl IntoResponse for ApiError {
 
 /// Unknown paths: problem+json under the API, a page elsewhere.
 pub async fn not_found(uri: Uri, headers: axum::http::HeaderMap) -> Response {
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
     let lang = crate::context::cookie(&headers, "konbit_lang");
     let tr = Tr::new(negotiate(None, lang, accept));
     if uri.path().starts_with("/api/") {

@@ -15,11 +15,19 @@ pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
     pub fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn checked(&self, name: &str) -> bool {
@@ -43,7 +51,8 @@ impl FormData {
                 ErrorCode::MalformedBody
             }
         })?;
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(&bytes).into_owned().collect();
         Ok(Self(pairs))
     }
 }
@@ -66,7 +75,10 @@ impl FromRequest<AppState> for CsrfForm {
             .await
             .map_err(|code| SignedRejection::Error(PanelError::new(tr, code)))?;
         if !konbit_app::secret::same(form.get("_csrf"), &signed.session.csrf_token) {
-            return Err(SignedRejection::Error(PanelError::new(tr, ErrorCode::CsrfRejected)));
+            return Err(SignedRejection::Error(PanelError::new(
+                tr,
+                ErrorCode::CsrfRejected,
+            )));
         }
         Ok(Self { signed, form })
     }

@@ -32,7 +32,10 @@ fn bundle(lang: &str, src: &'static str) -> FluentBundle<FluentResource> {
 
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog { fr: bundle("fr", FR), en: bundle("en", EN) })
+    CATALOG.get_or_init(|| Catalog {
+        fr: bundle("fr", FR),
+        en: bundle("en", EN),
+    })
 }
 
 /// The translation handle a page or an error response uses.
@@ -69,7 +72,12 @@ impl Tr {
         self.format(id, Some(&args))
     }
 
-    pub fn t2(&self, id: &str, a: (&str, impl Into<FluentArg>), b: (&str, impl Into<FluentArg>)) -> String {
+    pub fn t2(
+        &self,
+        id: &str,
+        a: (&str, impl Into<FluentArg>),
+        b: (&str, impl Into<FluentArg>),
+    ) -> String {
         let mut args = FluentArgs::new();
         args.set(a.0.to_owned(), a.1.into().0);
         args.set(b.0.to_owned(), b.1.into().0);
@@ -102,7 +110,7 @@ impl Tr {
         };
         let mut out = String::with_capacity(digits.len() + digits.len() / 3);
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(c);
@@ -116,8 +124,12 @@ impl Tr {
             return ts.to_string();
         };
         let fmt = match self.locale {
-            Locale::Fr => time::macros::format_description!("[day]/[month]/[year] [hour]:[minute] UTC"),
-            Locale::En => time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC"),
+            Locale::Fr => {
+                time::macros::format_description!("[day]/[month]/[year] [hour]:[minute] UTC")
+            }
+            Locale::En => {
+                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")
+            }
         };
         t.format(&fmt).unwrap_or_else(|_| ts.to_string())
     }
@@ -164,7 +176,11 @@ impl From<usize> for FluentArg {
 
 /// Picks the language: the person's preference, then the `konbit_lang`
 /// cookie, then the browser's `Accept-Language`, then French.
-pub fn negotiate(preference: Option<Locale>, cookie: Option<&str>, accept_language: Option<&str>) -> Locale {
+pub fn negotiate(
+    preference: Option<Locale>,
+    cookie: Option<&str>,
+    accept_language: Option<&str>,
+) -> Locale {
     if let Some(l) = preference {
         return l;
     }
@@ -177,7 +193,11 @@ pub fn negotiate(preference: Option<Locale>, cookie: Option<&str>, accept_langua
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
             if let Some(l) = Locale::parse(primary)
@@ -192,7 +212,6 @@ pub fn negotiate(preference: Option<Locale>, cookie: Option<&str>, accept_langua
     }
     Locale::Fr
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -211,30 +230,58 @@ mod tests {
         assert!(fr.len() > 50);
         let only_fr: Vec<_> = fr.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&fr).collect();
-        assert!(only_fr.is_empty() && only_en.is_empty(), "fr only: {only_fr:?}, en only: {only_en:?}");
+        assert!(
+            only_fr.is_empty() && only_en.is_empty(),
+            "fr only: {only_fr:?}, en only: {only_en:?}"
+        );
     }
 
     #[test]
     fn every_error_code_and_rule_has_a_message() {
         use konbit_core::ErrorCode as E;
         let codes = [
-            E::InvalidInput, E::Unauthenticated, E::InvalidCredentials, E::Forbidden, E::InsufficientScope, E::NotFound,
-            E::Conflict, E::Duplicate, E::AccountLocked, E::QuotaExceeded, E::LastOwner, E::ProfileInUse, E::CsrfRejected,
-            E::PayloadTooLarge, E::MalformedBody, E::UnsupportedMediaType, E::Internal,
+            E::InvalidInput,
+            E::Unauthenticated,
+            E::InvalidCredentials,
+            E::Forbidden,
+            E::InsufficientScope,
+            E::NotFound,
+            E::Conflict,
+            E::Duplicate,
+            E::AccountLocked,
+            E::QuotaExceeded,
+            E::LastOwner,
+            E::ProfileInUse,
+            E::CsrfRejected,
+            E::PayloadTooLarge,
+            E::MalformedBody,
+            E::UnsupportedMediaType,
+            E::Internal,
         ];
         for locale in Locale::ALL {
             let tr = Tr::new(locale);
             for c in codes {
-                assert!(tr.has(&c.message_id()), "{} lacks {}", locale.as_str(), c.message_id());
+                assert!(
+                    tr.has(&c.message_id()),
+                    "{} lacks {}",
+                    locale.as_str(),
+                    c.message_id()
+                );
             }
         }
     }
 
     #[test]
     fn negotiation_order() {
-        assert_eq!(negotiate(Some(Locale::En), Some("fr"), Some("fr")), Locale::En);
+        assert_eq!(
+            negotiate(Some(Locale::En), Some("fr"), Some("fr")),
+            Locale::En
+        );
         assert_eq!(negotiate(None, Some("en"), Some("fr")), Locale::En);
-        assert_eq!(negotiate(None, None, Some("de-DE, en-US;q=0.8, fr;q=0.5")), Locale::En);
+        assert_eq!(
+            negotiate(None, None, Some("de-DE, en-US;q=0.8, fr;q=0.5")),
+            Locale::En
+        );
         assert_eq!(negotiate(None, None, Some("en;q=0.4, fr-CA")), Locale::Fr);
         assert_eq!(negotiate(None, None, Some("de")), Locale::Fr);
         assert_eq!(negotiate(None, None, None), Locale::Fr);
@@ -243,7 +290,10 @@ mod tests {
     #[test]
     fn numbers_and_plurals() {
         assert_eq!(Tr::new(Locale::En).number(12345), "12,345");
-        assert_eq!(Tr::new(Locale::Fr).number(1234567), "1\u{202f}234\u{202f}567");
+        assert_eq!(
+            Tr::new(Locale::Fr).number(1234567),
+            "1\u{202f}234\u{202f}567"
+        );
         assert_eq!(Tr::new(Locale::Fr).number(12), "12");
     }
 }

@@ -36,15 +36,26 @@ impl WebConfig {
     /// Derives the settings from the public URL the operator configured.
     pub fn from_public_url(url: &url::Url) -> Self {
         let origin = url.origin().ascii_serialization();
-        Self { public_origin: origin, secure_cookies: url.scheme() == "https" }
+        Self {
+            public_origin: origin,
+            secure_cookies: url.scheme() == "https",
+        }
     }
 
     pub fn session_cookie(&self) -> &'static str {
-        if self.secure_cookies { "__Host-konbit_session" } else { "konbit_session" }
+        if self.secure_cookies {
+            "__Host-konbit_session"
+        } else {
+            "konbit_session"
+        }
     }
 
     pub fn login_cookie(&self) -> &'static str {
-        if self.secure_cookies { "__Host-konbit_login" } else { "konbit_login" }
+        if self.secure_cookies {
+            "__Host-konbit_login"
+        } else {
+            "konbit_login"
+        }
     }
 }
 
@@ -70,13 +81,24 @@ pub(crate) struct RouteTable {
 
 impl RouteTable {
     pub(crate) fn new() -> Self {
-        Self { paths: BTreeMap::new(), specs: Vec::new() }
+        Self {
+            paths: BTreeMap::new(),
+            specs: Vec::new(),
+        }
     }
 
-    pub(crate) fn add(mut self, method: &'static str, path: &'static str, route: MethodRouter<AppState>) -> Self {
+    pub(crate) fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        route: MethodRouter<AppState>,
+    ) -> Self {
         let existing = self.paths.remove(path).unwrap_or_default();
         self.paths.insert(path, existing.merge(route));
-        self.specs.push(RouteSpec { method: method.to_owned(), path: path.to_owned() });
+        self.specs.push(RouteSpec {
+            method: method.to_owned(),
+            path: path.to_owned(),
+        });
         self
     }
 
@@ -112,7 +134,10 @@ pub fn routes() -> Vec<RouteSpec> {
     let (_, api_doc) = api::router().split_for_parts();
     let mut all = panel;
     all.extend(api::specs(&api_doc));
-    all.push(RouteSpec { method: "GET".into(), path: "/api/v1/openapi.json".into() });
+    all.push(RouteSpec {
+        method: "GET".into(),
+        path: "/api/v1/openapi.json".into(),
+    });
     all.sort();
     all
 }
@@ -138,8 +163,14 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(error::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::origin_check))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::origin_check,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -152,5 +183,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -28,8 +28,16 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "same-origin");
-    set(h, header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), interest-cohort=()");
-    set(h, header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
     // Pages can show secrets (a new token) and personal data: never cache.
     set(h, header::CACHE_CONTROL, "no-store");
     if state.web.secure_cookies {
@@ -44,10 +52,16 @@ fn is_unsafe(m: &Method) -> bool {
 
 /// Whether a request comes from our own pages (or from no browser at all).
 pub fn same_origin(req_headers: &axum::http::HeaderMap, public_origin: &str) -> bool {
-    if let Some(site) = req_headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    if let Some(site) = req_headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         return matches!(site, "same-origin" | "none");
     }
-    match req_headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    match req_headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
         None => true,
         Some(origin) => {
             if origin == public_origin {
@@ -76,7 +90,10 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
     // forged cross-site request has nothing to ride on.
     let is_api = req.uri().path().starts_with("/api/");
     if is_unsafe(req.method()) && !is_api && !same_origin(req.headers(), &state.web.public_origin) {
-        let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        let accept = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
         let tr = Tr::new(negotiate(None, None, accept));
         return PanelError::new(tr, ErrorCode::CsrfRejected).into_response();
     }
@@ -101,12 +118,33 @@ mod tests {
         let o = "https://panel.coop.example";
         assert!(same_origin(&h(&[]), o));
         assert!(same_origin(&h(&[("sec-fetch-site", "same-origin")]), o));
-        assert!(!same_origin(&h(&[("sec-fetch-site", "cross-site"), ("origin", "https://panel.coop.example")]), o));
+        assert!(!same_origin(
+            &h(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://panel.coop.example")
+            ]),
+            o
+        ));
         assert!(!same_origin(&h(&[("sec-fetch-site", "same-site")]), o));
-        assert!(same_origin(&h(&[("origin", "https://panel.coop.example")]), o));
+        assert!(same_origin(
+            &h(&[("origin", "https://panel.coop.example")]),
+            o
+        ));
         assert!(!same_origin(&h(&[("origin", "https://evil.example")]), o));
         assert!(!same_origin(&h(&[("origin", "null")]), o));
-        assert!(same_origin(&h(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]), o));
-        assert!(!same_origin(&h(&[("origin", "http://127.0.0.1:9999"), ("host", "127.0.0.1:8080")]), o));
+        assert!(same_origin(
+            &h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            o
+        ));
+        assert!(!same_origin(
+            &h(&[
+                ("origin", "http://127.0.0.1:9999"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            o
+        ));
     }
 }

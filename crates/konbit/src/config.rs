@@ -48,9 +48,15 @@ impl Default for Config {
             state_dir: PathBuf::from("/var/lib/konbit"),
             database: PathBuf::from("konbit.db"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_url: url::Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable_url()),
-            session: SessionConfig { idle_minutes: 60, absolute_hours: 12 },
-            accounts: AccountsConfig { deletion_grace_days: 30 },
+            public_url: url::Url::parse("http://127.0.0.1:8080")
+                .unwrap_or_else(|_| unreachable_url()),
+            session: SessionConfig {
+                idle_minutes: 60,
+                absolute_hours: 12,
+            },
+            accounts: AccountsConfig {
+                deletion_grace_days: 30,
+            },
         }
     }
 }
@@ -62,7 +68,11 @@ fn unreachable_url() -> url::Url {
 
 impl Config {
     pub fn database_path(&self) -> PathBuf {
-        if self.database.is_absolute() { self.database.clone() } else { self.state_dir.join(&self.database) }
+        if self.database.is_absolute() {
+            self.database.clone()
+        } else {
+            self.state_dir.join(&self.database)
+        }
     }
 
     pub fn app_config(&self) -> konbit_app::AppConfig {
@@ -75,11 +85,14 @@ impl Config {
 
     /// Loads the configuration. `explicit` is `--config` or `KONBIT_CONFIG`:
     /// it must exist. Without it, the default file is read if present.
-    pub fn load(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), figment::Error> {
+    pub fn load(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), Box<figment::Error>> {
         let file = match explicit {
             Some(p) => {
                 if !p.exists() {
-                    return Err(figment::Error::from(format!("the configuration file {} does not exist", p.display())));
+                    return Err(Box::new(figment::Error::from(format!(
+                        "the configuration file {} does not exist",
+                        p.display()
+                    ))));
                 }
                 Some(p.to_path_buf())
             }
@@ -93,20 +106,27 @@ impl Config {
             let k = k.as_str().to_ascii_lowercase();
             !(k == "config" || k.starts_with("playground") || k.starts_with("test"))
         }));
-        let config: Config = fig.extract()?;
+        let config: Config = fig.extract().map_err(Box::new)?;
         config.check()?;
         Ok((config, file))
     }
 
-    fn check(&self) -> Result<(), figment::Error> {
+    fn check(&self) -> Result<(), Box<figment::Error>> {
         if self.version != 1 {
-            return Err(figment::Error::from(format!("version = {} is not supported (this Konbit reads version 1)", self.version)));
+            return Err(Box::new(figment::Error::from(format!(
+                "version = {} is not supported (this Konbit reads version 1)",
+                self.version
+            ))));
         }
         if !matches!(self.public_url.scheme(), "http" | "https") {
-            return Err(figment::Error::from("public_url must start with http:// or https://".to_owned()));
+            return Err(Box::new(figment::Error::from(
+                "public_url must start with http:// or https://".to_owned(),
+            )));
         }
         if self.session.idle_minutes == 0 || self.session.absolute_hours == 0 {
-            return Err(figment::Error::from("session.idle_minutes and session.absolute_hours must be at least 1".to_owned()));
+            return Err(Box::new(figment::Error::from(
+                "session.idle_minutes and session.absolute_hours must be at least 1".to_owned(),
+            )));
         }
         Ok(())
     }
@@ -160,8 +180,10 @@ mod tests {
     #[test]
     fn written_file_reads_back() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = Config::default();
-        c.state_dir = dir.path().join("we\"ird dir");
+        let c = Config {
+            state_dir: dir.path().join("we\"ird dir"),
+            ..Config::default()
+        };
         let path = dir.path().join("konbit.toml");
         std::fs::write(&path, c.to_toml()).unwrap();
         let (read, file) = Config::load(Some(&path)).unwrap();

@@ -15,8 +15,14 @@ pub enum Format {
 }
 
 pub fn tr() -> Tr {
-    let lang = std::env::var("LC_ALL").or_else(|_| std::env::var("LANG")).unwrap_or_default();
-    Tr::new(if lang.starts_with("fr") { Locale::Fr } else { Locale::En })
+    let lang = std::env::var("LC_ALL")
+        .or_else(|_| std::env::var("LANG"))
+        .unwrap_or_default();
+    Tr::new(if lang.starts_with("fr") {
+        Locale::Fr
+    } else {
+        Locale::En
+    })
 }
 
 /// Prints a result as JSON, or as text through `text`.
@@ -53,7 +59,10 @@ pub fn fail(format: Format, e: AppError) -> ExitCode {
         }
         _ => Vec::new(),
     };
-    let details: Vec<String> = fields.iter().map(|f| konbit_web::field_message(&tr, f)).collect();
+    let details: Vec<String> = fields
+        .iter()
+        .map(|f| konbit_web::field_message(&tr, f))
+        .collect();
     match format {
         Format::Json => {
             let body = konbit_web::problem_body(&tr, code, None, &fields);

@@ -16,7 +16,10 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
             config.listen
         );
     }
-    let state = AppState { app: app.clone(), web: Arc::new(web) };
+    let state = AppState {
+        app: app.clone(),
+        web: Arc::new(web),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (listen): {e}", config.listen))?;
@@ -51,7 +54,9 @@ async fn housekeeping(app: App) {
     loop {
         tick.tick().await;
         match app.accounts().purge_expired(&Actor::system()).await {
-            Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "purged deleted accounts"),
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(count = ids.len(), "purged deleted accounts")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted accounts failed"),
         }

@@ -166,7 +166,7 @@ profile-in-use = { $count ->
 
 ## API tokens
 tokens-title = API tokens
-tokens-lead = A token lets a script use the Konbit API in your name, limited to the areas you choose.
+tokens-lead = A token lets a script use the Konbit API in your name, limited to the parts of the panel you choose.
 token-created = Your new token
 token-secret-once = Copy it now: it is shown only this once. Konbit keeps only a fingerprint of it.
 token-secret = Token

@@ -166,7 +166,7 @@ profile-in-use = { $count ->
 
 ## Jetons d'API
 tokens-title = Jetons d'API
-tokens-lead = Un jeton permet à un script d'utiliser l'API de Konbit en votre nom, limité aux domaines que vous choisissez.
+tokens-lead = Un jeton permet à un script d'utiliser l'API de Konbit en votre nom, limité aux parties du panneau que vous choisissez.
 token-created = Votre nouveau jeton
 token-secret-once = Copiez-le maintenant : il n'est montré qu'une seule fois. Konbit n'en garde qu'une empreinte.
 token-secret = Jeton

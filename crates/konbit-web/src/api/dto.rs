@@ -71,7 +71,10 @@ impl From<Account> for AccountDto {
             id: a.id.0,
             name: a.name.into_string(),
             display_name: a.display_name.into_string(),
-            quota_profile: ProfileRef { id: a.quota_profile_id.0, name: a.quota_profile_name },
+            quota_profile: ProfileRef {
+                id: a.quota_profile_id.0,
+                name: a.quota_profile_name,
+            },
             locked: a.locked,
             lock_reason: a.lock_reason,
             deleted_at: a.deleted_at,
@@ -98,7 +101,12 @@ pub struct PageOf<T: ToSchema> {
 
 impl<T: ToSchema, U: Into<T>> From<Page<U>> for PageOf<T> {
     fn from(p: Page<U>) -> Self {
-        Self { items: p.items.into_iter().map(Into::into).collect(), page: p.page, per_page: p.per_page, total: p.total }
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            page: p.page,
+            per_page: p.per_page,
+            total: p.total,
+        }
     }
 }
 
@@ -169,7 +177,10 @@ impl From<Person> for PersonDto {
             memberships: p
                 .memberships
                 .into_iter()
-                .map(|m| MembershipDto { account_id: m.account_id.0, role: m.role.as_str().into() })
+                .map(|m| MembershipDto {
+                    account_id: m.account_id.0,
+                    role: m.role.as_str().into(),
+                })
                 .collect(),
             created_at: p.created_at,
         }
@@ -273,7 +284,13 @@ pub struct QuotaProfileDto {
 
 impl From<QuotaProfile> for QuotaProfileDto {
     fn from(p: QuotaProfile) -> Self {
-        Self { id: p.id.0, name: p.name.into_string(), limits: p.limits.into(), account_count: p.account_count, created_at: p.created_at }
+        Self {
+            id: p.id.0,
+            name: p.name.into_string(),
+            limits: p.limits.into(),
+            account_count: p.account_count,
+            created_at: p.created_at,
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use crate::i18n::{Tr, negotiate};
 use crate::{AppState, RouteSpec};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use konbit_core::ErrorCode;
 use konbit_core::authz::Actor;
 use konbit_core::page::PageRequest;
@@ -65,7 +65,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(user::get, user::update, user::delete))
         .routes(routes!(user::me))
         .routes(routes!(quota_profile::list, quota_profile::create))
-        .routes(routes!(quota_profile::get, quota_profile::update, quota_profile::delete))
+        .routes(routes!(
+            quota_profile::get,
+            quota_profile::update,
+            quota_profile::delete
+        ))
         .routes(routes!(token::list, token::create))
         .routes(routes!(token::revoke))
 }
@@ -83,7 +87,10 @@ pub fn specs(doc: &utoipa::openapi::OpenApi) -> Vec<RouteSpec> {
         ];
         for (method, present) in ops {
             if present {
-                out.push(RouteSpec { method: method.into(), path: path.clone() });
+                out.push(RouteSpec {
+                    method: method.into(),
+                    path: path.clone(),
+                });
             }
         }
     }
@@ -93,7 +100,11 @@ pub fn specs(doc: &utoipa::openapi::OpenApi) -> Vec<RouteSpec> {
 /// API messages follow `Accept-Language`; without it they are in English,
 /// the language of the API's field names and codes.
 fn tr_of(parts: &Parts) -> Tr {
-    match parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+    match parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(accept) => Tr::new(negotiate(None, None, Some(accept))),
         None => Tr::new(konbit_core::model::Locale::En),
     }
@@ -115,10 +126,23 @@ impl ApiCtx {
 impl FromRequestParts<AppState> for ApiCtx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let tr = tr_of(parts);
-        let unauthenticated = || ApiError::new(tr, ErrorCode::Unauthenticated, Some("send `Authorization: Bearer <token>`".into()));
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(unauthenticated)?;
+        let unauthenticated = || {
+            ApiError::new(
+                tr,
+                ErrorCode::Unauthenticated,
+                Some("send `Authorization: Bearer <token>`".into()),
+            )
+        };
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(unauthenticated)?;
         let (scheme, token) = header.split_once(' ').ok_or_else(unauthenticated)?;
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() || token.len() > 512 {
             return Err(unauthenticated());
@@ -130,7 +154,13 @@ impl FromRequestParts<AppState> for ApiCtx {
             .token_actor(token, ip)
             .await
             .map_err(|e| ApiError::from_app(tr, e))?
-            .ok_or_else(|| ApiError::new(tr, ErrorCode::Unauthenticated, Some("the token is unknown, expired or revoked".into())))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    tr,
+                    ErrorCode::Unauthenticated,
+                    Some("the token is unknown, expired or revoked".into()),
+                )
+            })?;
         Ok(ApiCtx { actor, tr })
     }
 }
@@ -154,15 +184,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 mime.eq_ignore_ascii_case("application/json")
             });
         if !is_json {
-            return Err(ApiError::new(tr, ErrorCode::UnsupportedMediaType, Some("send `Content-Type: application/json`".into())));
+            return Err(ApiError::new(
+                tr,
+                ErrorCode::UnsupportedMediaType,
+                Some("send `Content-Type: application/json`".into()),
+            ));
         }
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|r| {
-            if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(tr, ErrorCode::PayloadTooLarge, Some(format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES)))
-            } else {
-                ApiError::new(tr, ErrorCode::MalformedBody, None)
-            }
-        })?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|r| {
+                if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        tr,
+                        ErrorCode::PayloadTooLarge,
+                        Some(format!(
+                            "the body is larger than {} bytes",
+                            crate::MAX_BODY_BYTES
+                        )),
+                    )
+                } else {
+                    ApiError::new(tr, ErrorCode::MalformedBody, None)
+                }
+            })?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::new(tr, ErrorCode::MalformedBody, Some(e.to_string())))
@@ -176,12 +219,19 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let empty = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) == Some("0")
-            || (!req.headers().contains_key(header::CONTENT_LENGTH) && !req.headers().contains_key(header::TRANSFER_ENCODING));
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            == Some("0")
+            || (!req.headers().contains_key(header::CONTENT_LENGTH)
+                && !req.headers().contains_key(header::TRANSFER_ENCODING));
         if empty {
             return Ok(Self(None));
         }
-        ApiJson::<T>::from_request(req, state).await.map(|j| Self(Some(j.0)))
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|j| Self(Some(j.0)))
     }
 }
 
@@ -198,18 +248,29 @@ pub struct ListQuery {
 impl FromRequestParts<AppState> for ListQuery {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let tr = tr_of(parts);
         let mut page = None;
         let mut per_page = None;
         let mut out = ListQuery::default();
         let query = parts.uri.query().unwrap_or("");
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            let bad = |what: &str| ApiError::new(tr, ErrorCode::MalformedBody, Some(format!("`{what}` must be a positive integer")));
+            let bad = |what: &str| {
+                ApiError::new(
+                    tr,
+                    ErrorCode::MalformedBody,
+                    Some(format!("`{what}` must be a positive integer")),
+                )
+            };
             match k.as_ref() {
                 "page" => page = Some(v.parse::<u32>().map_err(|_| bad("page"))?),
                 "per_page" => per_page = Some(v.parse::<u32>().map_err(|_| bad("per_page"))?),
-                "account_id" => out.account_id = Some(v.parse::<i64>().map_err(|_| bad("account_id"))?),
+                "account_id" => {
+                    out.account_id = Some(v.parse::<i64>().map_err(|_| bad("account_id"))?)
+                }
                 "q" => out.q = Some(v.into_owned()).filter(|s| !s.trim().is_empty()),
                 "deleted" => out.deleted = matches!(v.as_ref(), "true" | "1"),
                 _ => {}

@@ -25,13 +25,30 @@ struct LoginPage {
 /// Only paths on this site are valid places to return to.
 fn safe_next(next: Option<String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n
+        }
         _ => "/".into(),
     }
 }
 
-fn cookie_header(state: &AppState, name: &str, value: &str, max_age: i64, same_site: &str) -> String {
-    let secure = if state.web.secure_cookies { "; Secure" } else { "" };
+fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    same_site: &str,
+) -> String {
+    let secure = if state.web.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
 }
 
@@ -48,11 +65,23 @@ fn anonymous_layout(ctx: &Ctx, csrf: String) -> Layout {
     .with_flash(super::query_value(&ctx.path, "flash").as_deref())
 }
 
-fn login_form(state: &AppState, ctx: &Ctx, email: String, next: String, error: Option<String>, status: u16) -> Response {
+fn login_form(
+    state: &AppState,
+    ctx: &Ctx,
+    email: String,
+    next: String,
+    error: Option<String>,
+    status: u16,
+) -> Response {
     // Before sign-in there is no session to tie a CSRF token to, so the
     // form token is also set as a cookie and the two must match.
     let token = konbit_app::secret::random_token();
-    let page = LoginPage { l: anonymous_layout(ctx, token.clone()), email, next, error };
+    let page = LoginPage {
+        l: anonymous_layout(ctx, token.clone()),
+        email,
+        next,
+        error,
+    };
     let mut res = render(ctx.tr, status, &page);
     if let Ok(v) = cookie_header(state, state.web.login_cookie(), &token, 3600, "Strict").parse() {
         res.headers_mut().append(SET_COOKIE, v);
@@ -83,17 +112,31 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, req: Request) -> Res
     let result = state
         .app
         .auth()
-        .sign_in(&email, form.get("password"), ctx.session_cookie.as_deref(), ctx.client.clone())
+        .sign_in(
+            &email,
+            form.get("password"),
+            ctx.session_cookie.as_deref(),
+            ctx.client.clone(),
+        )
         .await;
     match result {
         Ok(session) => {
             let mut res = see_other(&next);
             let max_age = state.app.config.session_absolute_secs;
             let h = res.headers_mut();
-            if let Ok(v) = cookie_header(&state, state.web.session_cookie(), &session.cookie_value, max_age, "Lax").parse() {
+            if let Ok(v) = cookie_header(
+                &state,
+                state.web.session_cookie(),
+                &session.cookie_value,
+                max_age,
+                "Lax",
+            )
+            .parse()
+            {
                 h.append(SET_COOKIE, v);
             }
-            if let Ok(v) = cookie_header(&state, state.web.login_cookie(), "", 0, "Strict").parse() {
+            if let Ok(v) = cookie_header(&state, state.web.login_cookie(), "", 0, "Strict").parse()
+            {
                 h.append(SET_COOKIE, v);
             }
             res
@@ -123,7 +166,12 @@ pub async fn logout(State(state): State<AppState>, f: CsrfForm) -> Response {
 }
 
 pub async fn logout_everywhere(State(state): State<AppState>, f: CsrfForm) -> Response {
-    if let Err(e) = state.app.auth().sign_out_everywhere(&f.signed.session.actor).await {
+    if let Err(e) = state
+        .app
+        .auth()
+        .sign_out_everywhere(&f.signed.session.actor)
+        .await
+    {
         return f.signed.error(e).into_response();
     }
     clear_session(&state, see_other("/login?flash=signed-out-everywhere"))
@@ -137,7 +185,10 @@ pub async fn switch_language(ctx: Ctx, Path(code): Path<String>) -> Response {
     };
     let next = safe_next(super::query_value(&ctx.path, "next"));
     let mut res = see_other(&next);
-    let value = format!("konbit_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", locale.as_str());
+    let value = format!(
+        "konbit_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        locale.as_str()
+    );
     if let Ok(v) = value.parse() {
         res.headers_mut().append(SET_COOKIE, v);
     }
@@ -150,8 +201,17 @@ mod tests {
 
     #[test]
     fn next_stays_on_site() {
-        assert_eq!(safe_next(Some("/accounts?page=2".into())), "/accounts?page=2");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "", "javascript:alert(1)"] {
+        assert_eq!(
+            safe_next(Some("/accounts?page=2".into())),
+            "/accounts?page=2"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "javascript:alert(1)",
+        ] {
             assert_eq!(safe_next(Some(bad.into())), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

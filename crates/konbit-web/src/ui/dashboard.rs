@@ -27,18 +27,40 @@ struct DashboardPage {
     recent: Vec<AccountOverview>,
 }
 
-async fn overviews(state: &AppState, s: &Signed, filter: AccountFilter, limit: u32) -> Result<Vec<AccountOverview>, konbit_app::AppError> {
-    let page = state.app.accounts().list(&s.session.actor, filter, PageRequest::new(Some(1), Some(limit))).await?;
+async fn overviews(
+    state: &AppState,
+    s: &Signed,
+    filter: AccountFilter,
+    limit: u32,
+) -> Result<Vec<AccountOverview>, konbit_app::AppError> {
+    let page = state
+        .app
+        .accounts()
+        .list(
+            &s.session.actor,
+            filter,
+            PageRequest::new(Some(1), Some(limit)),
+        )
+        .await?;
     let mut out = Vec::with_capacity(page.items.len());
     for a in page.items {
-        out.push(state.app.accounts().overview(&s.session.actor, a.id).await?);
+        out.push(
+            state
+                .app
+                .accounts()
+                .overview(&s.session.actor, a.id)
+                .await?,
+        );
     }
     Ok(out)
 }
 
 pub async fn show(State(state): State<AppState>, s: Signed) -> Response {
     let actor = &s.session.actor;
-    let mine_filter = AccountFilter { member: actor.user_id, ..Default::default() };
+    let mine_filter = AccountFilter {
+        member: actor.user_id,
+        ..Default::default()
+    };
     let mine = match overviews(&state, &s, mine_filter, 20).await {
         Ok(m) => m,
         Err(e) => return s.error(e).into_response(),
@@ -48,13 +70,21 @@ pub async fn show(State(state): State<AppState>, s: Signed) -> Response {
             let mut tx = state.app.store.read().await?;
             let (active, locked, deleted) = tx.account_counts().await?;
             let people = tx.user_count().await?;
-            Ok::<_, konbit_store::StoreError>(CoopSummary { active, locked, deleted, people })
+            Ok::<_, konbit_store::StoreError>(CoopSummary {
+                active,
+                locked,
+                deleted,
+                people,
+            })
         };
         let summary = match counts.await {
             Ok(c) => c,
             Err(e) => return s.error(e.into()).into_response(),
         };
-        let recent_filter = AccountFilter { recent_first: true, ..Default::default() };
+        let recent_filter = AccountFilter {
+            recent_first: true,
+            ..Default::default()
+        };
         match overviews(&state, &s, recent_filter, 6).await {
             Ok(r) => (Some(summary), r),
             Err(e) => return s.error(e).into_response(),
@@ -62,6 +92,16 @@ pub async fn show(State(state): State<AppState>, s: Signed) -> Response {
     } else {
         (None, Vec::new())
     };
-    let l = Layout::signed(&s, "dashboard", "dashboard-title").with_flash(query_value(&s.path, "flash").as_deref());
-    render(s.tr, 200, &DashboardPage { l, summary, mine, recent })
+    let l = Layout::signed(&s, "dashboard", "dashboard-title")
+        .with_flash(query_value(&s.path, "flash").as_deref());
+    render(
+        s.tr,
+        200,
+        &DashboardPage {
+            l,
+            summary,
+            mine,
+            recent,
+        },
+    )
 }

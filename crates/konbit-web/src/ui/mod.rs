@@ -38,7 +38,10 @@ pub(crate) fn routes() -> RouteTable {
         .post("/accounts/{id}/restore", account::restore)
         .post("/accounts/{id}/people", account::add_person)
         .post("/accounts/{id}/people/{user_id}/role", account::set_role)
-        .post("/accounts/{id}/people/{user_id}/remove", account::remove_person)
+        .post(
+            "/accounts/{id}/people/{user_id}/remove",
+            account::remove_person,
+        )
         .get("/quota-profiles", quota_profile::list)
         .post("/quota-profiles", quota_profile::create)
         .get("/quota-profiles/new", quota_profile::new_form)
@@ -62,7 +65,10 @@ const CSS: &str = include_str!("../../static/konbit.css");
 
 async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         CSS,
     )
         .into_response()
@@ -93,7 +99,11 @@ impl Layout {
         Self {
             tr: s.tr,
             title: s.tr.t(title_id),
-            viewer: Some(Viewer { name: p.display_name.to_string(), email: p.email.to_string(), is_admin: p.is_admin }),
+            viewer: Some(Viewer {
+                name: p.display_name.to_string(),
+                email: p.email.to_string(),
+                is_admin: p.is_admin,
+            }),
             csrf: s.session.csrf_token.clone(),
             nav,
             flash: None,
@@ -104,10 +114,12 @@ impl Layout {
     /// Shows a one-line confirmation named by a `?flash=` id, if it is one
     /// of ours (never arbitrary text from the URL).
     pub fn with_flash(mut self, flash: Option<&str>) -> Self {
-        self.flash = flash.filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')).and_then(|f| {
-            let id = format!("flash-{f}");
-            self.tr.has(&id).then(|| self.tr.t(&id))
-        });
+        self.flash = flash
+            .filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+            .and_then(|f| {
+                let id = format!("flash-{f}");
+                self.tr.has(&id).then(|| self.tr.t(&id))
+            });
         self
     }
 
@@ -146,7 +158,8 @@ impl Layout {
     }
 
     pub fn resource(&self, r: &Resource) -> String {
-        self.tr.t(&format!("resource-{}", r.as_str().replace('_', "-")))
+        self.tr
+            .t(&format!("resource-{}", r.as_str().replace('_', "-")))
     }
 
     /// "3 of 10" or "1.5 GB of 10 GB", in the person's language.
@@ -155,11 +168,15 @@ impl Layout {
             Resource::MailStorageMb | Resource::DiskMb => self.megabytes(n),
             _ => self.tr.number(n),
         };
-        self.tr.t2("quota-usage", ("used", fmt(line.used)), ("limit", fmt(line.limit)))
+        self.tr.t2(
+            "quota-usage",
+            ("used", fmt(line.used)),
+            ("limit", fmt(line.limit)),
+        )
     }
 
     pub fn megabytes(&self, mb: u64) -> String {
-        if mb >= 1024 && mb % 1024 == 0 {
+        if mb >= 1024 && mb.is_multiple_of(1024) {
             self.tr.t1("unit-gb", "n", self.tr.number(mb / 1024))
         } else {
             self.tr.t1("unit-mb", "n", self.tr.number(mb))
@@ -176,15 +193,27 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn from_fields(tr: &Tr, fields: &[FieldError]) -> Self {
-        Self { items: fields.iter().map(|f| (f.field.to_owned(), field_message(tr, f))).collect(), general: None }
+        Self {
+            items: fields
+                .iter()
+                .map(|f| (f.field.to_owned(), field_message(tr, f)))
+                .collect(),
+            general: None,
+        }
     }
 
     pub fn general(msg: String) -> Self {
-        Self { items: Vec::new(), general: Some(msg) }
+        Self {
+            items: Vec::new(),
+            general: Some(msg),
+        }
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.items.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+        self.items
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
     }
 
     pub fn any(&self) -> bool {
@@ -193,7 +222,11 @@ impl FormErrors {
 
     /// `aria-invalid` value for a field.
     pub fn invalid(&self, field: &str) -> &'static str {
-        if self.get(field).is_some() { "true" } else { "false" }
+        if self.get(field).is_some() {
+            "true"
+        } else {
+            "false"
+        }
     }
 }
 
@@ -210,9 +243,21 @@ pub fn form_outcome(tr: &Tr, e: konbit_app::AppError) -> FormOutcome {
         AppError::Invalid(fields) => FormOutcome::Show(FormErrors::from_fields(tr, &fields), 422),
         AppError::Duplicate { field } => {
             let label = tr.t(&format!("field-{}", field.replace('_', "-")));
-            FormOutcome::Show(FormErrors { items: vec![(field.to_owned(), tr.t1("error-duplicate-field", "field", label))], general: None }, 409)
+            FormOutcome::Show(
+                FormErrors {
+                    items: vec![(
+                        field.to_owned(),
+                        tr.t1("error-duplicate-field", "field", label),
+                    )],
+                    general: None,
+                },
+                409,
+            )
         }
-        AppError::Conflict { code, .. } => FormOutcome::Show(FormErrors::general(tr.t(&code.message_id())), code.http_status()),
+        AppError::Conflict { code, .. } => FormOutcome::Show(
+            FormErrors::general(tr.t(&code.message_id())),
+            code.http_status(),
+        ),
         other => FormOutcome::Page(PanelError::from_app(*tr, other)),
     }
 }
@@ -223,14 +268,16 @@ pub fn see_other(to: &str) -> Response {
 
 /// Ids in panel URLs: anything that is not a number is simply not found.
 pub fn parse_id(tr: Tr, raw: &str) -> Result<i64, PanelError> {
-    raw.parse::<i64>().map_err(|_| PanelError::new(tr, konbit_core::ErrorCode::NotFound))
+    raw.parse::<i64>()
+        .map_err(|_| PanelError::new(tr, konbit_core::ErrorCode::NotFound))
 }
 
 /// Renders a template with a status, or an error page if rendering fails.
 pub fn render<T: askama::Template>(tr: Tr, status: u16, page: &T) -> Response {
     match page.render() {
         Ok(html) => {
-            let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK);
+            let status =
+                axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK);
             (status, axum::response::Html(html)).into_response()
         }
         Err(e) => {
@@ -243,5 +290,7 @@ pub fn render<T: askama::Template>(tr: Tr, status: u16, page: &T) -> Response {
 /// Reads `?flash=` (and other simple query values) from the current path.
 pub fn query_value(path: &str, name: &str) -> Option<String> {
     let q = path.split_once('?')?.1;
-    url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -1,6 +1,8 @@
 //! Quota profiles in the panel (admins).
 
-use super::{FormErrors, FormOutcome, Layout, form_outcome, parse_id, query_value, render, see_other};
+use super::{
+    FormErrors, FormOutcome, Layout, form_outcome, parse_id, query_value, render, see_other,
+};
 use crate::AppState;
 use crate::context::Signed;
 use crate::form::{CsrfForm, FormData};
@@ -34,8 +36,18 @@ impl ListPage {
 async fn list_page(state: &AppState, s: &Signed, errors: FormErrors, status: u16) -> Response {
     match state.app.quota_profiles().list(&s.session.actor).await {
         Ok(profiles) => {
-            let l = Layout::signed(s, "quota-profiles", "profiles-title").with_flash(query_value(&s.path, "flash").as_deref());
-            render(s.tr, status, &ListPage { l, profiles, resources: Resource::ALL.to_vec(), errors })
+            let l = Layout::signed(s, "quota-profiles", "profiles-title")
+                .with_flash(query_value(&s.path, "flash").as_deref());
+            render(
+                s.tr,
+                status,
+                &ListPage {
+                    l,
+                    profiles,
+                    resources: Resource::ALL.to_vec(),
+                    errors,
+                },
+            )
         }
         Err(e) => s.error(e).into_response(),
     }
@@ -88,30 +100,69 @@ fn parse_limits(form: &FormData) -> Result<QuotaLimits, Vec<FieldError>> {
     for r in Resource::ALL {
         match form.get(r.as_str()).trim().parse::<u64>() {
             Ok(v) => limits.set(r, v),
-            Err(_) => errors.push(FieldError::new(r.as_str(), Rule::OutOfRange { min: 0, max: r.max_limit() })),
+            Err(_) => errors.push(FieldError::new(
+                r.as_str(),
+                Rule::OutOfRange {
+                    min: 0,
+                    max: r.max_limit(),
+                },
+            )),
         }
     }
-    if errors.is_empty() { Ok(limits) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(limits)
+    } else {
+        Err(errors)
+    }
 }
 
 pub async fn new_form(s: Signed) -> Response {
     if !s.session.person.is_admin {
-        return s.error(konbit_core::Denied::Forbidden.into()).into_response();
+        return s
+            .error(konbit_core::Denied::Forbidden.into())
+            .into_response();
     }
     let l = Layout::signed(&s, "quota-profiles", "profile-new-title");
-    render(s.tr, 200, &FormPage { l, id: None, name: String::new(), fields: fields_from(None, None), errors: FormErrors::default(), account_count: 0 })
+    render(
+        s.tr,
+        200,
+        &FormPage {
+            l,
+            id: None,
+            name: String::new(),
+            fields: fields_from(None, None),
+            errors: FormErrors::default(),
+            account_count: 0,
+        },
+    )
 }
 
-pub async fn edit_form(State(state): State<AppState>, s: Signed, Path(id): Path<String>) -> Response {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+) -> Response {
     let id = match parse_id(s.tr, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    match state.app.quota_profiles().get(&s.session.actor, QuotaProfileId(id)).await {
+    match state
+        .app
+        .quota_profiles()
+        .get(&s.session.actor, QuotaProfileId(id))
+        .await
+    {
         Ok(p) => {
             let mut l = Layout::signed(&s, "quota-profiles", "profile-edit-title");
             l.title = format!("{} · {}", l.title, p.name);
-            let page = FormPage { l, id: Some(id), name: p.name.to_string(), fields: fields_from(Some(&p.limits), None), errors: FormErrors::default(), account_count: p.account_count };
+            let page = FormPage {
+                l,
+                id: Some(id),
+                name: p.name.to_string(),
+                fields: fields_from(Some(&p.limits), None),
+                errors: FormErrors::default(),
+                account_count: p.account_count,
+            };
             render(s.tr, 200, &page)
         }
         Err(e) => s.error(e).into_response(),
@@ -123,20 +174,50 @@ async fn save(state: &AppState, f: &CsrfForm, id: Option<i64>) -> Response {
     let result = match parse_limits(&f.form) {
         Err(fields) => Err(konbit_app::AppError::Invalid(fields)),
         Ok(limits) => {
-            let input = ProfileInput { name: f.form.get("name").to_owned(), limits };
+            let input = ProfileInput {
+                name: f.form.get("name").to_owned(),
+                limits,
+            };
             match id {
-                None => state.app.quota_profiles().create(&s.session.actor, input).await,
-                Some(id) => state.app.quota_profiles().update(&s.session.actor, QuotaProfileId(id), input).await,
+                None => {
+                    state
+                        .app
+                        .quota_profiles()
+                        .create(&s.session.actor, input)
+                        .await
+                }
+                Some(id) => {
+                    state
+                        .app
+                        .quota_profiles()
+                        .update(&s.session.actor, QuotaProfileId(id), input)
+                        .await
+                }
             }
         }
     };
     match result {
-        Ok(_) => see_other(if id.is_some() { "/quota-profiles?flash=profile-saved" } else { "/quota-profiles?flash=profile-created" }),
+        Ok(_) => see_other(if id.is_some() {
+            "/quota-profiles?flash=profile-saved"
+        } else {
+            "/quota-profiles?flash=profile-created"
+        }),
         Err(e) => match form_outcome(&s.tr, e) {
             FormOutcome::Show(errors, status) => {
-                let title = if id.is_some() { "profile-edit-title" } else { "profile-new-title" };
+                let title = if id.is_some() {
+                    "profile-edit-title"
+                } else {
+                    "profile-new-title"
+                };
                 let l = Layout::signed(s, "quota-profiles", title);
-                let page = FormPage { l, id, name: f.form.get("name").to_owned(), fields: fields_from(None, Some(&f.form)), errors, account_count: 0 };
+                let page = FormPage {
+                    l,
+                    id,
+                    name: f.form.get("name").to_owned(),
+                    fields: fields_from(None, Some(&f.form)),
+                    errors,
+                    account_count: 0,
+                };
                 render(s.tr, status, &page)
             }
             FormOutcome::Page(p) => p.into_response(),
@@ -148,20 +229,33 @@ pub async fn create(State(state): State<AppState>, f: CsrfForm) -> Response {
     save(&state, &f, None).await
 }
 
-pub async fn update(State(state): State<AppState>, Path(id): Path<String>, f: CsrfForm) -> Response {
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: CsrfForm,
+) -> Response {
     match parse_id(f.signed.tr, &id) {
         Ok(id) => save(&state, &f, Some(id)).await,
         Err(e) => e.into_response(),
     }
 }
 
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, f: CsrfForm) -> Response {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: CsrfForm,
+) -> Response {
     let s = &f.signed;
     let id = match parse_id(s.tr, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    match state.app.quota_profiles().delete(&s.session.actor, QuotaProfileId(id)).await {
+    match state
+        .app
+        .quota_profiles()
+        .delete(&s.session.actor, QuotaProfileId(id))
+        .await
+    {
         Ok(()) => see_other("/quota-profiles?flash=profile-deleted"),
         Err(e) => match form_outcome(&s.tr, e) {
             FormOutcome::Show(errors, status) => list_page(&state, s, errors, status).await,

@@ -23,9 +23,20 @@ struct SettingsPage {
 
 fn page(s: &Signed, errors: FormErrors, password_errors: FormErrors, status: u16) -> Response {
     let p = &s.session.person;
-    let l = Layout::signed(s, "settings", "settings-title").with_flash(query_value(&s.path, "flash").as_deref());
+    let l = Layout::signed(s, "settings", "settings-title")
+        .with_flash(query_value(&s.path, "flash").as_deref());
     let locale = p.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
-    render(s.tr, status, &SettingsPage { l, display_name: p.display_name.to_string(), locale, errors, password_errors })
+    render(
+        s.tr,
+        status,
+        &SettingsPage {
+            l,
+            display_name: p.display_name.to_string(),
+            locale,
+            errors,
+            password_errors,
+        },
+    )
 }
 
 pub async fn show(s: Signed) -> Response {
@@ -35,7 +46,9 @@ pub async fn show(s: Signed) -> Response {
 pub async fn update(State(state): State<AppState>, f: CsrfForm) -> Response {
     let s = &f.signed;
     let Some(me) = s.session.actor.user_id else {
-        return s.error(konbit_core::Denied::Unauthenticated.into()).into_response();
+        return s
+            .error(konbit_core::Denied::Unauthenticated.into())
+            .into_response();
     };
     let input = UpdatePerson {
         display_name: Some(f.form.get("display_name").to_owned()),
@@ -56,28 +69,46 @@ pub async fn update(State(state): State<AppState>, f: CsrfForm) -> Response {
 pub async fn set_language(State(state): State<AppState>, f: CsrfForm) -> Response {
     let s = &f.signed;
     let Some(me) = s.session.actor.user_id else {
-        return s.error(konbit_core::Denied::Unauthenticated.into()).into_response();
+        return s
+            .error(konbit_core::Denied::Unauthenticated.into())
+            .into_response();
     };
     let locale = Locale::parse(f.form.get("locale"));
-    let input = UpdatePerson { display_name: None, locale: Some(locale), is_admin: None };
+    let input = UpdatePerson {
+        display_name: None,
+        locale: Some(locale),
+        is_admin: None,
+    };
     if let Err(e) = state.app.users().update(&s.session.actor, me, input).await {
         return s.error(e).into_response();
     }
     let next = f.form.get("next");
-    let next = if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/" };
+    let next = if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    };
     see_other(next)
 }
 
 pub async fn change_password(State(state): State<AppState>, f: CsrfForm) -> Response {
     let s = &f.signed;
     if f.form.get("new_password") != f.form.get("confirm_password") {
-        let errors = FormErrors { items: vec![("confirm_password".into(), s.tr.t("password-mismatch"))], general: None };
+        let errors = FormErrors {
+            items: vec![("confirm_password".into(), s.tr.t("password-mismatch"))],
+            general: None,
+        };
         return page(s, FormErrors::default(), errors, 422);
     }
     let result = state
         .app
         .users()
-        .change_password(&s.session.actor, f.form.get("current_password"), f.form.get("new_password"), s.session_cookie.as_deref())
+        .change_password(
+            &s.session.actor,
+            f.form.get("current_password"),
+            f.form.get("new_password"),
+            s.session_cookie.as_deref(),
+        )
         .await;
     match result {
         Ok(()) => see_other("/settings?flash=password-changed"),

@@ -1,7 +1,9 @@
 //! A person's API tokens: make one (its secret shown once), see when each
 //! was last used, revoke.
 
-use super::{FormErrors, FormOutcome, Layout, form_outcome, parse_id, query_value, render, see_other};
+use super::{
+    FormErrors, FormOutcome, Layout, form_outcome, parse_id, query_value, render, see_other,
+};
 use crate::AppState;
 use crate::context::Signed;
 use crate::form::CsrfForm;
@@ -55,18 +57,47 @@ fn choices(l: &Layout, selected: &[String]) -> Vec<ScopeChoice> {
         .collect()
 }
 
-async fn page(state: &AppState, s: &Signed, errors: FormErrors, status: u16, name: String, selected: Vec<String>, new_secret: Option<String>) -> Response {
+async fn page(
+    state: &AppState,
+    s: &Signed,
+    errors: FormErrors,
+    status: u16,
+    name: String,
+    selected: Vec<String>,
+    new_secret: Option<String>,
+) -> Response {
     let tokens = match state.app.tokens().list(&s.session.actor).await {
         Ok(t) => t,
         Err(e) => return s.error(e).into_response(),
     };
-    let l = Layout::signed(s, "tokens", "tokens-title").with_flash(query_value(&s.path, "flash").as_deref());
+    let l = Layout::signed(s, "tokens", "tokens-title")
+        .with_flash(query_value(&s.path, "flash").as_deref());
     let scopes = choices(&l, &selected);
-    render(s.tr, status, &ListPage { l, tokens, scopes, errors, name, new_secret })
+    render(
+        s.tr,
+        status,
+        &ListPage {
+            l,
+            tokens,
+            scopes,
+            errors,
+            name,
+            new_secret,
+        },
+    )
 }
 
 pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
-    page(&state, &s, FormErrors::default(), 200, String::new(), vec![], None).await
+    page(
+        &state,
+        &s,
+        FormErrors::default(),
+        200,
+        String::new(),
+        vec![],
+        None,
+    )
+    .await
 }
 
 pub async fn create(State(state): State<AppState>, f: CsrfForm) -> Response {
@@ -75,25 +106,60 @@ pub async fn create(State(state): State<AppState>, f: CsrfForm) -> Response {
     let input = CreateToken {
         name: f.form.get("name").to_owned(),
         scopes: selected.clone(),
-        expires_in_days: if expires.is_empty() { None } else { Some(expires.parse().unwrap_or(0)) },
+        expires_in_days: if expires.is_empty() {
+            None
+        } else {
+            Some(expires.parse().unwrap_or(0))
+        },
     };
     let s = &f.signed;
     match state.app.tokens().create(&s.session.actor, input).await {
-        Ok(created) => page(&state, s, FormErrors::default(), 201, String::new(), vec![], Some(created.secret)).await,
+        Ok(created) => {
+            page(
+                &state,
+                s,
+                FormErrors::default(),
+                201,
+                String::new(),
+                vec![],
+                Some(created.secret),
+            )
+            .await
+        }
         Err(e) => match form_outcome(&s.tr, e) {
-            FormOutcome::Show(errors, status) => page(&state, s, errors, status, f.form.get("name").to_owned(), selected, None).await,
+            FormOutcome::Show(errors, status) => {
+                page(
+                    &state,
+                    s,
+                    errors,
+                    status,
+                    f.form.get("name").to_owned(),
+                    selected,
+                    None,
+                )
+                .await
+            }
             FormOutcome::Page(p) => p.into_response(),
         },
     }
 }
 
-pub async fn revoke(State(state): State<AppState>, Path(id): Path<String>, f: CsrfForm) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: CsrfForm,
+) -> Response {
     let s = &f.signed;
     let id = match parse_id(s.tr, &id) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    match state.app.tokens().revoke(&s.session.actor, TokenId(id)).await {
+    match state
+        .app
+        .tokens()
+        .revoke(&s.session.actor, TokenId(id))
+        .await
+    {
         Ok(()) => see_other("/tokens?flash=token-revoked"),
         Err(e) => s.error(e).into_response(),
     }

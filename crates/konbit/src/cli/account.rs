@@ -44,7 +44,9 @@ pub enum AccountCommand {
         owner_password_stdin: bool,
     },
     /// Show one account with its quota usage.
-    Show { name: String },
+    Show {
+        name: String,
+    },
     /// Change an account's display name or quota profile.
     Update {
         name: String,
@@ -59,10 +61,16 @@ pub enum AccountCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
-    Unlock { name: String },
+    Unlock {
+        name: String,
+    },
     /// Soft-delete an account (restorable during the grace period).
-    Delete { name: String },
-    Restore { name: String },
+    Delete {
+        name: String,
+    },
+    Restore {
+        name: String,
+    },
     /// Remove for good the deleted accounts whose grace period is over.
     Purge,
 }
@@ -84,7 +92,9 @@ pub enum ProfileCommand {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -139,7 +149,14 @@ fn account_line(a: &Account) -> String {
     } else {
         "active"
     };
-    format!("{:<4} {:<24} {:<8} {:<12} {}", a.id.0, a.name.as_str(), state, a.quota_profile_name, a.display_name)
+    format!(
+        "{:<4} {:<24} {:<8} {:<12} {}",
+        a.id.0,
+        a.name.as_str(),
+        state,
+        a.quota_profile_name,
+        a.display_name
+    )
 }
 
 pub(crate) async fn profile_id(app: &App, actor: &Actor, name: &str) -> Result<i64, AppError> {
@@ -148,26 +165,62 @@ pub(crate) async fn profile_id(app: &App, actor: &Actor, name: &str) -> Result<i
         .iter()
         .find(|p| p.name.as_str() == name || p.id.0.to_string() == name)
         .map(|p| p.id.0)
-        .ok_or_else(|| AppError::invalid(konbit_core::FieldError::new("quota_profile_id", konbit_core::Rule::UnknownChoice)))
+        .ok_or_else(|| {
+            AppError::invalid(konbit_core::FieldError::new(
+                "quota_profile_id",
+                konbit_core::Rule::UnknownChoice,
+            ))
+        })
 }
 
-async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: AccountCommand) -> Result<(), AppError> {
+async fn run_inner(
+    format: Format,
+    app: &App,
+    actor: &Actor,
+    cmd: AccountCommand,
+) -> Result<(), AppError> {
     let accounts = app.accounts();
     match cmd {
-        AccountCommand::List { search, deleted, page, per_page } => {
-            let filter = AccountFilter { search, deleted, ..Default::default() };
-            let page = accounts.list(actor, filter, PageRequest::new(Some(page), Some(per_page))).await?;
+        AccountCommand::List {
+            search,
+            deleted,
+            page,
+            per_page,
+        } => {
+            let filter = AccountFilter {
+                search,
+                deleted,
+                ..Default::default()
+            };
+            let page = accounts
+                .list(actor, filter, PageRequest::new(Some(page), Some(per_page)))
+                .await?;
             print(format, &page, |p| {
-                let mut out = format!("{:<4} {:<24} {:<8} {:<12} {}\n", "ID", "NAME", "STATE", "PROFILE", "DISPLAY NAME");
+                let mut out = format!(
+                    "{:<4} {:<24} {:<8} {:<12} {}\n",
+                    "ID", "NAME", "STATE", "PROFILE", "DISPLAY NAME"
+                );
                 for a in &p.items {
                     out.push_str(&account_line(a));
                     out.push('\n');
                 }
-                out.push_str(&format!("page {} of {}, {} accounts", p.page, p.pages(), p.total));
+                out.push_str(&format!(
+                    "page {} of {}, {} accounts",
+                    p.page,
+                    p.pages(),
+                    p.total
+                ));
                 out
             });
         }
-        AccountCommand::Create { name, display_name, profile, owner_email, owner_name, owner_password_stdin } => {
+        AccountCommand::Create {
+            name,
+            display_name,
+            profile,
+            owner_email,
+            owner_name,
+            owner_password_stdin,
+        } => {
             let quota_profile_id = match profile {
                 Some(p) => Some(profile_id(app, actor, &p).await?),
                 None => None,
@@ -177,7 +230,10 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: AccountCommand
                 Some(email) => {
                     // A password is needed, and made up if not given, only
                     // for someone new to Konbit.
-                    let is_new = matches!(app.users().get_by_email(actor, &email).await, Err(AppError::NotFound));
+                    let is_new = matches!(
+                        app.users().get_by_email(actor, &email).await,
+                        Err(AppError::NotFound)
+                    );
                     let secret = if is_new {
                         let (p, generated) = super::password_input(owner_password_stdin)?;
                         if generated {
@@ -187,18 +243,36 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: AccountCommand
                     } else {
                         String::new()
                     };
-                    Some(OwnerInput { email, display_name: owner_name.unwrap_or_default(), password: secret })
+                    Some(OwnerInput {
+                        email,
+                        display_name: owner_name.unwrap_or_default(),
+                        password: secret,
+                    })
                 }
                 None => None,
             };
-            let a = accounts.create(actor, CreateAccount { name, display_name, quota_profile_id, owner }).await?;
-            print(format, &serde_json::json!({ "account": &a, "owner_password": password }), |_| {
-                let mut s = format!("Created account {} ({}).", a.name, a.display_name);
-                if let Some(p) = &password {
-                    s.push_str(&format!("\nThe owner's first password: {p}"));
-                }
-                s
-            });
+            let a = accounts
+                .create(
+                    actor,
+                    CreateAccount {
+                        name,
+                        display_name,
+                        quota_profile_id,
+                        owner,
+                    },
+                )
+                .await?;
+            print(
+                format,
+                &serde_json::json!({ "account": &a, "owner_password": password }),
+                |_| {
+                    let mut s = format!("Created account {} ({}).", a.name, a.display_name);
+                    if let Some(p) = &password {
+                        s.push_str(&format!("\nThe owner's first password: {p}"));
+                    }
+                    s
+                },
+            );
         }
         AccountCommand::Show { name } => {
             let a = accounts.get_by_name(actor, &name).await?;
@@ -206,18 +280,36 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: AccountCommand
             print(format, &ov, |ov| {
                 let mut s = account_line(&ov.account);
                 for l in &ov.quota {
-                    s.push_str(&format!("\n  {:<16} {} / {}", l.resource.as_str(), l.used, l.limit));
+                    s.push_str(&format!(
+                        "\n  {:<16} {} / {}",
+                        l.resource.as_str(),
+                        l.used,
+                        l.limit
+                    ));
                 }
                 s
             });
         }
-        AccountCommand::Update { name, display_name, profile } => {
+        AccountCommand::Update {
+            name,
+            display_name,
+            profile,
+        } => {
             let a = accounts.get_by_name(actor, &name).await?;
             let quota_profile_id = match profile {
                 Some(p) => Some(profile_id(app, actor, &p).await?),
                 None => None,
             };
-            let a = accounts.update(actor, a.id, UpdateAccount { display_name, quota_profile_id }).await?;
+            let a = accounts
+                .update(
+                    actor,
+                    a.id,
+                    UpdateAccount {
+                        display_name,
+                        quota_profile_id,
+                    },
+                )
+                .await?;
             print(format, &a, |a| format!("Saved: {}", account_line(a)));
         }
         AccountCommand::Lock { name, reason } => {
@@ -233,7 +325,13 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: AccountCommand
         AccountCommand::Delete { name } => {
             let a = accounts.get_by_name(actor, &name).await?;
             let a = accounts.delete(actor, a.id).await?;
-            print(format, &a, |a| format!("Deleted {}; restorable until unix time {}.", a.name, a.purge_after.unwrap_or_default()));
+            print(format, &a, |a| {
+                format!(
+                    "Deleted {}; restorable until unix time {}.",
+                    a.name,
+                    a.purge_after.unwrap_or_default()
+                )
+            });
         }
         AccountCommand::Restore { name } => {
             let a = accounts.get_by_name(actor, &name).await?;
@@ -242,7 +340,9 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: AccountCommand
         }
         AccountCommand::Purge => {
             let ids = accounts.purge_expired(actor).await?;
-            print(format, &ids, |ids| format!("Purged {} accounts.", ids.len()));
+            print(format, &ids, |ids| {
+                format!("Purged {} accounts.", ids.len())
+            });
         }
     }
     Ok(())
@@ -259,32 +359,70 @@ fn profile_line(p: &QuotaProfile) -> String {
     let l = &p.limits;
     format!(
         "{:<4} {:<16} domains={} mailboxes={} mail_storage_mb={} aliases={} mailing_lists={} sites={} sftp_accounts={} databases={} disk_mb={} (accounts: {})",
-        p.id.0, p.name.as_str(), l.domains, l.mailboxes, l.mail_storage_mb, l.aliases, l.mailing_lists, l.sites, l.sftp_accounts, l.databases, l.disk_mb, p.account_count
+        p.id.0,
+        p.name.as_str(),
+        l.domains,
+        l.mailboxes,
+        l.mail_storage_mb,
+        l.aliases,
+        l.mailing_lists,
+        l.sites,
+        l.sftp_accounts,
+        l.databases,
+        l.disk_mb,
+        p.account_count
     )
 }
 
-async fn profiles_inner(format: Format, app: &App, actor: &Actor, cmd: ProfileCommand) -> Result<(), AppError> {
+async fn profiles_inner(
+    format: Format,
+    app: &App,
+    actor: &Actor,
+    cmd: ProfileCommand,
+) -> Result<(), AppError> {
     let svc = app.quota_profiles();
     match cmd {
         ProfileCommand::List => {
             let list = svc.list(actor).await?;
-            print(format, &list, |list| list.iter().map(profile_line).collect::<Vec<_>>().join("\n"));
+            print(format, &list, |list| {
+                list.iter().map(profile_line).collect::<Vec<_>>().join("\n")
+            });
         }
         ProfileCommand::Create { name, limits } => {
-            let p = svc.create(actor, ProfileInput { name, limits: limits.apply(QuotaLimits::starter()) }).await?;
+            let p = svc
+                .create(
+                    actor,
+                    ProfileInput {
+                        name,
+                        limits: limits.apply(QuotaLimits::starter()),
+                    },
+                )
+                .await?;
             print(format, &p, |p| format!("Created: {}", profile_line(p)));
         }
-        ProfileCommand::Update { name, rename, limits } => {
+        ProfileCommand::Update {
+            name,
+            rename,
+            limits,
+        } => {
             let id = profile_id(app, actor, &name).await?;
-            let current = svc.get(actor, konbit_core::model::QuotaProfileId(id)).await?;
-            let input = ProfileInput { name: rename.unwrap_or(name), limits: limits.apply(current.limits) };
+            let current = svc
+                .get(actor, konbit_core::model::QuotaProfileId(id))
+                .await?;
+            let input = ProfileInput {
+                name: rename.unwrap_or(name),
+                limits: limits.apply(current.limits),
+            };
             let p = svc.update(actor, current.id, input).await?;
             print(format, &p, |p| format!("Saved: {}", profile_line(p)));
         }
         ProfileCommand::Delete { name } => {
             let id = profile_id(app, actor, &name).await?;
-            svc.delete(actor, konbit_core::model::QuotaProfileId(id)).await?;
-            print(format, &serde_json::json!({ "deleted": id }), |_| format!("Deleted quota profile {name}."));
+            svc.delete(actor, konbit_core::model::QuotaProfileId(id))
+                .await?;
+            print(format, &serde_json::json!({ "deleted": id }), |_| {
+                format!("Deleted quota profile {name}.")
+            });
         }
     }
     Ok(())

@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "konbit", version, about = "Konbit: self-managed hosting for collectives")]
+#[command(
+    name = "konbit",
+    version,
+    about = "Konbit: self-managed hosting for collectives"
+)]
 pub struct Cli {
     /// Configuration file (default: $KONBIT_CONFIG, then /etc/konbit/konbit.toml if it exists).
     #[arg(long, global = true, env = "KONBIT_CONFIG")]
@@ -68,7 +72,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     init_logging();
     let format = cli.output;
     match cli.command {
-        Command::Init { state_dir, listen, public_url } => init(format, &state_dir, listen, public_url).await,
+        Command::Init {
+            state_dir,
+            listen,
+            public_url,
+        } => init(format, &state_dir, listen, public_url).await,
         Command::Openapi => match serde_json::to_string_pretty(&konbit_web::openapi()) {
             Ok(s) => {
                 println!("{s}");
@@ -108,7 +116,10 @@ pub async fn run(cli: Cli) -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Opens the state database and brings its schema up to date.
@@ -123,24 +134,40 @@ async fn open(config: &Config) -> Result<App, ExitCode> {
             dir.display()
         )));
     }
-    let store = Store::open(&path).await.map_err(|e| fail_msg(format!("cannot open {}: {e}", path.display())))?;
-    store.migrate().await.map_err(|e| fail_msg(format!("cannot migrate {}: {e}", path.display())))?;
+    let store = Store::open(&path)
+        .await
+        .map_err(|e| fail_msg(format!("cannot open {}: {e}", path.display())))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| fail_msg(format!("cannot migrate {}: {e}", path.display())))?;
     Ok(App::new(store, config.app_config()))
 }
 
 async fn migrate(format: Format, app: &App) -> ExitCode {
     match app.store.migration_status().await {
         Ok((applied, known)) => {
-            print(format, &serde_json::json!({ "applied": applied, "known": known }), |_| {
-                format!("The database schema is up to date ({applied} of {known} migrations applied).")
-            });
+            print(
+                format,
+                &serde_json::json!({ "applied": applied, "known": known }),
+                |_| {
+                    format!(
+                        "The database schema is up to date ({applied} of {known} migrations applied)."
+                    )
+                },
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail_msg(e),
     }
 }
 
-async fn init(format: Format, state_dir: &Path, listen: Option<std::net::SocketAddr>, public_url: Option<url::Url>) -> ExitCode {
+async fn init(
+    format: Format,
+    state_dir: &Path,
+    listen: Option<std::net::SocketAddr>,
+    public_url: Option<url::Url>,
+) -> ExitCode {
     let state_dir = match std::path::absolute(state_dir) {
         Ok(p) => p,
         Err(e) => return fail_msg(format!("bad --state-dir: {e}")),
@@ -151,10 +178,15 @@ async fn init(format: Format, state_dir: &Path, listen: Option<std::net::SocketA
     let config_path = state_dir.join("konbit.toml");
     let created = !config_path.exists();
     if created {
-        let mut config = Config { state_dir: state_dir.clone(), ..Config::default() };
+        let mut config = Config {
+            state_dir: state_dir.clone(),
+            ..Config::default()
+        };
         if let Some(l) = listen {
             config.listen = l;
-            config.public_url = public_url.clone().unwrap_or_else(|| url::Url::parse(&format!("http://{l}")).unwrap_or(config.public_url));
+            config.public_url = public_url.clone().unwrap_or_else(|| {
+                url::Url::parse(&format!("http://{l}")).unwrap_or(config.public_url)
+            });
         }
         if let Some(u) = public_url {
             config.public_url = u;
@@ -177,7 +209,10 @@ async fn init(format: Format, state_dir: &Path, listen: Option<std::net::SocketA
         Err(e) => return fail(format, e),
     };
     if profiles.is_empty() {
-        let input = konbit_app::quota_profile::ProfileInput { name: "standard".into(), limits: QuotaLimits::starter() };
+        let input = konbit_app::quota_profile::ProfileInput {
+            name: "standard".into(),
+            limits: QuotaLimits::starter(),
+        };
         if let Err(e) = app.quota_profiles().create(&actor, input).await {
             return fail(format, e);
         }
@@ -198,14 +233,22 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.exists() {
         return Ok(());
     }
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("toml.tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(content.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -216,13 +259,16 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 pub(crate) fn password_input(from_stdin: bool) -> Result<(String, bool), konbit_app::AppError> {
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| konbit_app::AppError::Internal(format!("cannot read the password from stdin: {e}")))?;
-        let s = s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(&s).to_owned();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            konbit_app::AppError::Internal(format!("cannot read the password from stdin: {e}"))
+        })?;
+        let s = s
+            .strip_suffix('\n')
+            .map(|s| s.strip_suffix('\r').unwrap_or(s))
+            .unwrap_or(&s)
+            .to_owned();
         Ok((s, false))
     } else {
         Ok((konbit_app::secret::random_password(), true))
     }
 }
-

@@ -50,13 +50,36 @@ async fn as_person(app: &App, actor: &Actor, email: &str) -> Result<Actor, AppEr
     })
 }
 
-async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: TokenCommand) -> Result<(), AppError> {
+async fn run_inner(
+    format: Format,
+    app: &App,
+    actor: &Actor,
+    cmd: TokenCommand,
+) -> Result<(), AppError> {
     match cmd {
-        TokenCommand::Create { user, name, scopes, expires_in_days } => {
+        TokenCommand::Create {
+            user,
+            name,
+            scopes,
+            expires_in_days,
+        } => {
             let person = as_person(app, actor, &user).await?;
             let owner = person.user_id.ok_or(AppError::NotFound)?;
-            let t = app.tokens().create_for(actor, owner, CreateToken { name, scopes, expires_in_days }).await?;
-            print(format, &t, |t| format!("{}\n(shown only once; Konbit keeps only a hash)", t.secret));
+            let t = app
+                .tokens()
+                .create_for(
+                    actor,
+                    owner,
+                    CreateToken {
+                        name,
+                        scopes,
+                        expires_in_days,
+                    },
+                )
+                .await?;
+            print(format, &t, |t| {
+                format!("{}\n(shown only once; Konbit keeps only a hash)", t.secret)
+            });
         }
         TokenCommand::List { user } => {
             let person = as_person(app, actor, &user).await?;
@@ -64,8 +87,15 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: TokenCommand) 
             print(format, &list, |list| {
                 list.iter()
                     .map(|t| {
-                        let scopes: Vec<String> = t.scopes.iter().map(ToString::to_string).collect();
-                        format!("{:<4} {:<20} {}… {}", t.id.0, t.name.as_str(), t.prefix, scopes.join(" "))
+                        let scopes: Vec<String> =
+                            t.scopes.iter().map(ToString::to_string).collect();
+                        format!(
+                            "{:<4} {:<20} {}… {}",
+                            t.id.0,
+                            t.name.as_str(),
+                            t.prefix,
+                            scopes.join(" ")
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -74,7 +104,9 @@ async fn run_inner(format: Format, app: &App, actor: &Actor, cmd: TokenCommand) 
         TokenCommand::Revoke { user, id } => {
             let person = as_person(app, actor, &user).await?;
             app.tokens().revoke(&person, TokenId(id)).await?;
-            print(format, &serde_json::json!({ "revoked": id }), |_| format!("Revoked token {id}."));
+            print(format, &serde_json::json!({ "revoked": id }), |_| {
+                format!("Revoked token {id}.")
+            });
         }
     }
     Ok(())

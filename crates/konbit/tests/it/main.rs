@@ -2,6 +2,9 @@
 //! HTTP client, the CLI binary and a headless browser. One binary for the
 //! whole crate, since each test binary costs a link.
 
+// Tests fail loudly on purpose: an unwrap here is an assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod browser;
 mod cli;

@@ -23,7 +23,14 @@ enum Role {
     WrongScope,
 }
 
-const ROLES: [Role; 6] = [Role::Anonymous, Role::Foreign, Role::Member, Role::Owner, Role::Admin, Role::WrongScope];
+const ROLES: [Role; 6] = [
+    Role::Anonymous,
+    Role::Foreign,
+    Role::Member,
+    Role::Owner,
+    Role::Admin,
+    Role::WrongScope,
+];
 
 /// What a case expects: the status, and whether the state may change.
 #[derive(Debug, Clone, Copy)]
@@ -64,28 +71,74 @@ async fn world() -> World {
     let (a, owner_a, member_a) = t.seed_account("radio").await.unwrap();
     let (_, owner_b, _) = t.seed_account("garden").await.unwrap();
     let cli = konbit_core::authz::Actor::operator_cli();
-    let admin_person = t.app.users().list(&cli, None, Default::default()).await.unwrap().items.into_iter().find(|p| p.is_admin).unwrap();
-    let admin = Person { id: admin_person.id, email: admin_person.email.to_string() };
+    let admin_person = t
+        .app
+        .users()
+        .list(&cli, None, Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|p| p.is_admin)
+        .unwrap();
+    let admin = Person {
+        id: admin_person.id,
+        email: admin_person.email.to_string(),
+    };
     let spare = t
         .app
         .quota_profiles()
-        .create(&cli, konbit_app::quota_profile::ProfileInput { name: "spare".into(), limits: Default::default() })
+        .create(
+            &cli,
+            konbit_app::quota_profile::ProfileInput {
+                name: "spare".into(),
+                limits: Default::default(),
+            },
+        )
         .await
         .unwrap();
-    let standard = t.app.quota_profiles().list(&cli).await.unwrap().into_iter().find(|p| p.name.as_str() == "standard").unwrap();
+    let standard = t
+        .app
+        .quota_profiles()
+        .list(&cli)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name.as_str() == "standard")
+        .unwrap();
     let token = t
         .app
         .tokens()
-        .create_for(&cli, owner_a.id, konbit_app::token::CreateToken { name: "owner's".into(), scopes: vec!["tokens:read".into()], expires_in_days: None })
+        .create_for(
+            &cli,
+            owner_a.id,
+            konbit_app::token::CreateToken {
+                name: "owner's".into(),
+                scopes: vec!["tokens:read".into()],
+                expires_in_days: None,
+            },
+        )
         .await
         .unwrap();
-    World { t, a: a.0, owner_a, member_a, owner_b, admin, spare_profile: spare.id.0, standard_profile: standard.id.0, owner_a_token_id: token.token.id.0 }
+    World {
+        t,
+        a: a.0,
+        owner_a,
+        member_a,
+        owner_b,
+        admin,
+        spare_profile: spare.id.0,
+        standard_profile: standard.id.0,
+        owner_a_token_id: token.token.id.0,
+    }
 }
 
 impl World {
     fn path(&self, route: &str) -> String {
         let user_id = self.member_a.id.0;
-        let id = if route.starts_with("/quota-profiles/") || route.starts_with("/api/v1/quota-profiles/") {
+        let id = if route.starts_with("/quota-profiles/")
+            || route.starts_with("/api/v1/quota-profiles/")
+        {
             self.spare_profile
         } else if route.starts_with("/tokens/") || route.starts_with("/api/v1/tokens/") {
             self.owner_a_token_id
@@ -94,7 +147,10 @@ impl World {
         } else {
             self.a
         };
-        route.replace("{id}", &id.to_string()).replace("{user_id}", &user_id.to_string()).replace("{code}", "en")
+        route
+            .replace("{id}", &id.to_string())
+            .replace("{user_id}", &user_id.to_string())
+            .replace("{code}", "en")
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -122,12 +178,26 @@ impl World {
                 Role::Anonymous => None,
                 Role::WrongScope => {
                     // A scope from another area than the route's.
-                    let scope = if path.starts_with("/api/v1/tokens") { "accounts:read" } else { "tokens:read" };
+                    let scope = if path.starts_with("/api/v1/tokens") {
+                        "accounts:read"
+                    } else {
+                        "tokens:read"
+                    };
                     Some(self.t.token_for(&self.admin, &[scope]).await.unwrap())
                 }
                 _ => {
-                    let all = ["accounts:write", "users:write", "quota-profiles:write", "tokens:write"];
-                    Some(self.t.token_for(self.person(role).unwrap(), &all).await.unwrap())
+                    let all = [
+                        "accounts:write",
+                        "users:write",
+                        "quota-profiles:write",
+                        "tokens:write",
+                    ];
+                    Some(
+                        self.t
+                            .token_for(self.person(role).unwrap(), &all)
+                            .await
+                            .unwrap(),
+                    )
                 }
             };
         } else {
@@ -136,11 +206,20 @@ impl World {
                 (_, Some(p)) => Some(self.t.session_for(p).await.unwrap()),
             };
             if role == Role::WrongScope {
-                creds.bearer = Some(self.t.token_for(&self.admin, &["tokens:read"]).await.unwrap());
+                creds.bearer = Some(
+                    self.t
+                        .token_for(&self.admin, &["tokens:read"])
+                        .await
+                        .unwrap(),
+                );
             }
             if case.route == "/login" {
                 let http = http_client().unwrap();
-                creds.login = Some(login_form(&http, &self.t.base, self.t.web.login_cookie()).await.unwrap());
+                creds.login = Some(
+                    login_form(&http, &self.t.base, self.t.web.login_cookie())
+                        .await
+                        .unwrap(),
+                );
             }
         }
         creds
@@ -156,12 +235,18 @@ impl World {
         }
         if path.starts_with("/api/") {
             if let Some((_, json)) = case.body.first() {
-                rb = rb.header("content-type", "application/json").body(self.body(json));
+                rb = rb
+                    .header("content-type", "application/json")
+                    .body(self.body(json));
             }
             return rb.send().await.unwrap().status().as_u16();
         }
         rb = rb.header("origin", &self.t.base);
-        let mut form: Vec<(String, String)> = case.body.iter().map(|(k, v)| (k.to_string(), self.body(v))).collect();
+        let mut form: Vec<(String, String)> = case
+            .body
+            .iter()
+            .map(|(k, v)| (k.to_string(), self.body(v)))
+            .collect();
         let mut cookies = Vec::new();
         if let Some(s) = &creds.session {
             cookies.push(format!("{}={}", s.cookie_name, s.cookie));
@@ -192,9 +277,16 @@ struct Creds {
 
 const LOCK: &[(&str, &str)] = &[("reason", "dues")];
 const NEW_ACCOUNT: &[(&str, &str)] = &[("name", "newgroup"), ("display_name", "New group")];
-const EDIT_ACCOUNT: &[(&str, &str)] = &[("display_name", "Renamed"), ("quota_profile_id", "$PROFILE")];
-const ADD_PERSON: &[(&str, &str)] =
-    &[("email", "new@radio.test"), ("display_name", "Newcomer"), ("password", "a long enough password"), ("role", "member")];
+const EDIT_ACCOUNT: &[(&str, &str)] = &[
+    ("display_name", "Renamed"),
+    ("quota_profile_id", "$PROFILE"),
+];
+const ADD_PERSON: &[(&str, &str)] = &[
+    ("email", "new@radio.test"),
+    ("display_name", "Newcomer"),
+    ("password", "a long enough password"),
+    ("role", "member"),
+];
 const PROFILE: &[(&str, &str)] = &[
     ("name", "bigger"),
     ("domains", "1"),
@@ -209,9 +301,15 @@ const PROFILE: &[(&str, &str)] = &[
 ];
 const J_ACCOUNT: &[(&str, &str)] = &[("json", r#"{"name":"newgroup","display_name":"New group"}"#)];
 const J_PATCH_ACCOUNT: &[(&str, &str)] = &[("json", r#"{"display_name":"Renamed"}"#)];
-const J_MEMBER: &[(&str, &str)] = &[("json", r#"{"email":"new@radio.test","display_name":"Newcomer","password":"a long enough password","role":"member"}"#)];
+const J_MEMBER: &[(&str, &str)] = &[(
+    "json",
+    r#"{"email":"new@radio.test","display_name":"Newcomer","password":"a long enough password","role":"member"}"#,
+)];
 const J_ROLE: &[(&str, &str)] = &[("json", r#"{"role":"owner"}"#)];
-const J_USER: &[(&str, &str)] = &[("json", r#"{"email":"new@coop.test","display_name":"Newcomer","password":"a long enough password"}"#)];
+const J_USER: &[(&str, &str)] = &[(
+    "json",
+    r#"{"email":"new@coop.test","display_name":"Newcomer","password":"a long enough password"}"#,
+)];
 const J_PATCH_USER: &[(&str, &str)] = &[("json", r#"{"display_name":"Renamed"}"#)];
 const J_PROFILE: &[(&str, &str)] = &[(
     "json",
@@ -297,12 +395,24 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn the_matrix_lists_every_route() {
-    let served: BTreeSet<(String, String)> = konbit_web::routes().into_iter().map(|r| (r.method, r.path)).collect();
-    let listed: BTreeSet<(String, String)> = cases().iter().map(|c| (c.method.to_owned(), c.route.to_owned())).collect();
+    let served: BTreeSet<(String, String)> = konbit_web::routes()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    let listed: BTreeSet<(String, String)> = cases()
+        .iter()
+        .map(|c| (c.method.to_owned(), c.route.to_owned()))
+        .collect();
     let missing: Vec<_> = served.difference(&listed).collect();
     let stale: Vec<_> = listed.difference(&served).collect();
-    assert!(missing.is_empty(), "routes missing from the authorization matrix: {missing:?}");
-    assert!(stale.is_empty(), "matrix rows for routes that do not exist: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from the authorization matrix: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that do not exist: {stale:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -345,5 +455,10 @@ async fn every_route_for_every_caller() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
