@@ -403,6 +403,27 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn scope_parse_accepts_only_known_scopes(s in "\\PC{0,30}") {
+            if let Some(scope) = Scope::parse(&s) {
+                // Whatever parses prints back as one of the known scopes.
+                proptest::prop_assert!(Scope::all().contains(&scope));
+                proptest::prop_assert_eq!(s.trim(), scope.to_string());
+            }
+        }
+
+        #[test]
+        fn role_and_locale_parse_only_their_words(s in "\\PC{0,12}") {
+            if let Some(r) = crate::model::Role::parse(&s) {
+                proptest::prop_assert_eq!(r.as_str(), s.as_str());
+            }
+            if let Some(l) = crate::model::Locale::parse(&s) {
+                proptest::prop_assert_eq!(l.as_str(), s.trim().to_ascii_lowercase());
+            }
+        }
+    }
+
     #[test]
     fn scope_round_trip() {
         for s in Scope::all() {

@@ -287,6 +287,24 @@ mod tests {
         assert_eq!(negotiate(None, None, None), Locale::Fr);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_accept_language_gives_a_language(h in "\\PC{0,60}") {
+            // Never panics, always one of ours.
+            let l = negotiate(None, None, Some(&h));
+            proptest::prop_assert!(Locale::ALL.contains(&l));
+        }
+
+        #[test]
+        fn numbers_keep_their_digits(n in proptest::prelude::any::<u64>()) {
+            for locale in Locale::ALL {
+                let s = Tr::new(locale).number(n);
+                let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+                proptest::prop_assert_eq!(digits, n.to_string());
+            }
+        }
+    }
+
     #[test]
     fn numbers_and_plurals() {
         assert_eq!(Tr::new(Locale::En).number(12345), "12,345");

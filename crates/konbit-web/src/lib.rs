@@ -187,3 +187,33 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_gets_host_prefixed_secure_cookies() {
+        let https =
+            WebConfig::from_public_url(&url::Url::parse("https://panel.coop.example/").unwrap());
+        assert_eq!(https.public_origin, "https://panel.coop.example");
+        assert!(https.secure_cookies);
+        assert_eq!(https.session_cookie(), "__Host-konbit_session");
+        let http = WebConfig::from_public_url(&url::Url::parse("http://127.0.0.1:8080").unwrap());
+        assert_eq!(http.public_origin, "http://127.0.0.1:8080");
+        assert!(!http.secure_cookies);
+        assert_eq!(http.session_cookie(), "konbit_session");
+    }
+
+    #[test]
+    fn panel_routes_are_listed_once() {
+        let all = routes();
+        let mut dedup = all.clone();
+        dedup.dedup();
+        assert_eq!(all.len(), dedup.len(), "a route is registered twice");
+        assert!(
+            all.iter()
+                .any(|r| r.method == "POST" && r.path == "/api/v1/accounts")
+        );
+    }
+}

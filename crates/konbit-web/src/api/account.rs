@@ -1,11 +1,11 @@
 //! `/api/v1/accounts`: the co-op's member groups.
 
 use super::dto::{AccountDto, CreateAccountBody, LockBody, PageOf, Problem, UpdateAccountBody};
-use super::{ApiCtx, ApiJson, ListQuery, OptionalJson};
+use super::{ApiCtx, ApiJson, Id, ListQuery, OptionalJson};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use konbit_app::account::{CreateAccount, OwnerInput, UpdateAccount};
@@ -80,7 +80,7 @@ pub async fn create(
 pub async fn get(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<Json<AccountDto>, ApiError> {
     let a = s
         .app
@@ -96,7 +96,7 @@ pub async fn get(
 pub async fn update(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
     ApiJson(body): ApiJson<UpdateAccountBody>,
 ) -> Result<Json<AccountDto>, ApiError> {
     let input = UpdateAccount {
@@ -118,7 +118,7 @@ pub async fn update(
 pub async fn delete(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<Json<AccountDto>, ApiError> {
     let a = s
         .app
@@ -134,7 +134,7 @@ pub async fn delete(
 pub async fn lock(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
     OptionalJson(body): OptionalJson<LockBody>,
 ) -> Result<Json<AccountDto>, ApiError> {
     let reason = body.and_then(|b| b.reason).unwrap_or_default();
@@ -152,7 +152,7 @@ pub async fn lock(
 pub async fn unlock(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<Json<AccountDto>, ApiError> {
     let a = s
         .app
@@ -168,7 +168,7 @@ pub async fn unlock(
 pub async fn restore(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<Json<AccountDto>, ApiError> {
     let a = s
         .app

@@ -212,6 +212,24 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// Path parameters; a malformed one (`/accounts/abc`) is a 404 problem,
+/// like any id that names nothing.
+pub struct Id<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Id<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Id(v)),
+            Err(_) => Err(ApiError::new(tr_of(parts), ErrorCode::NotFound, None)),
+        }
+    }
+}
+
 /// A JSON body that may be left out entirely (an empty body is `None`).
 pub struct OptionalJson<T>(pub Option<T>);
 

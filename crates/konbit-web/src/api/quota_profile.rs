@@ -2,11 +2,11 @@
 
 use super::account::created;
 use super::dto::{ListOf, Problem, ProfileBody, QuotaProfileDto};
-use super::{ApiCtx, ApiJson};
+use super::{ApiCtx, ApiJson, Id};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use konbit_app::quota_profile::ProfileInput;
@@ -59,7 +59,7 @@ pub async fn create(
 pub async fn get(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<Json<QuotaProfileDto>, ApiError> {
     let p = s
         .app
@@ -75,7 +75,7 @@ pub async fn get(
 pub async fn update(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
     ApiJson(body): ApiJson<ProfileBody>,
 ) -> Result<Json<QuotaProfileDto>, ApiError> {
     let p = s
@@ -99,7 +99,7 @@ pub async fn update(
 pub async fn delete(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .quota_profiles()

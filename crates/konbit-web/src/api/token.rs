@@ -2,11 +2,11 @@
 
 use super::account::created;
 use super::dto::{CreateTokenBody, CreatedTokenDto, ListOf, Problem, TokenDto};
-use super::{ApiCtx, ApiJson};
+use super::{ApiCtx, ApiJson, Id};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use konbit_app::token::CreateToken;
@@ -63,7 +63,7 @@ pub async fn create(
 pub async fn revoke(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .tokens()

@@ -4,11 +4,11 @@ use super::account::created;
 use super::dto::{
     AddMemberBody, CreateUserBody, PageOf, PersonDto, Problem, RoleBody, UpdateUserBody,
 };
-use super::{ApiCtx, ApiJson, ListQuery};
+use super::{ApiCtx, ApiJson, Id, ListQuery};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use konbit_app::AppError;
@@ -68,7 +68,7 @@ pub async fn create(
 pub async fn get(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<Json<PersonDto>, ApiError> {
     let p = s
         .app
@@ -84,7 +84,7 @@ pub async fn get(
 pub async fn update(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
     ApiJson(body): ApiJson<UpdateUserBody>,
 ) -> Result<Json<PersonDto>, ApiError> {
     let locale = match body.locale.as_deref() {
@@ -116,7 +116,7 @@ pub async fn update(
 pub async fn delete(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .users()
@@ -147,7 +147,7 @@ pub async fn me(State(s): State<AppState>, ctx: ApiCtx) -> Result<Json<PersonDto
 pub async fn list_members(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
     q: ListQuery,
 ) -> Result<Json<PageOf<PersonDto>>, ApiError> {
     let page = s
@@ -165,7 +165,7 @@ pub async fn list_members(
 pub async fn add_member(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path(id): Path<i64>,
+    Id(id): Id<i64>,
     ApiJson(body): ApiJson<AddMemberBody>,
 ) -> Result<Response, ApiError> {
     let role = parse_role(&body.role).map_err(|e| ctx.error(e))?;
@@ -192,7 +192,7 @@ pub async fn add_member(
 pub async fn set_member_role(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path((id, user_id)): Path<(i64, i64)>,
+    Id((id, user_id)): Id<(i64, i64)>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Json<PersonDto>, ApiError> {
     let role = parse_role(&body.role).map_err(|e| ctx.error(e))?;
@@ -210,7 +210,7 @@ pub async fn set_member_role(
 pub async fn remove_member(
     State(s): State<AppState>,
     ctx: ApiCtx,
-    Path((id, user_id)): Path<(i64, i64)>,
+    Id((id, user_id)): Id<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .users()

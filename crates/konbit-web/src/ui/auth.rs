@@ -216,4 +216,15 @@ mod tests {
         }
         assert_eq!(safe_next(None), "/");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn next_never_leaves_the_site(s in "\\PC{0,40}|[/\\\\]{0,3}.{0,20}") {
+            let out = safe_next(Some(s));
+            proptest::prop_assert!(out.starts_with('/'));
+            proptest::prop_assert!(!out.starts_with("//"));
+            proptest::prop_assert!(!out.contains('\\'));
+            proptest::prop_assert!(!out.chars().any(char::is_control));
+        }
+    }
 }

@@ -978,7 +978,7 @@ async fn configuration_errors_name_the_key_and_the_source() {
     let out = k.run_env(&["account", "list"], &[("KONBIT_LISTEN", "nope")]);
     let err = out.fails(1);
     assert!(
-        err.contains("listen") && err.contains("KONBIT_"),
+        err.contains("LISTEN") && err.contains("`KONBIT_` environment"),
         "names the key and the environment: {err}"
     );
     let out = k.run_env(
@@ -987,7 +987,7 @@ async fn configuration_errors_name_the_key_and_the_source() {
     );
     let err = out.fails(1);
     assert!(
-        err.contains("idle_minutes") && err.contains("KONBIT_"),
+        err.contains("SESSION__IDLE_MINUTES") && err.contains("`KONBIT_` environment"),
         "{err}"
     );
 
