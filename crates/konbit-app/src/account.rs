@@ -172,46 +172,59 @@ impl AccountService<'_> {
         Ok(account)
     }
 
+    /// One change to an existing account: authorize, apply (which returns the
+    /// new generation), audit old → new, queue for the reconciler, commit.
+    async fn change(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        action: Action,
+        audit_action: &str,
+        apply: impl AsyncFnOnce(&mut Tx, &Account, i64) -> Result<i64>,
+    ) -> Result<Account> {
+        let now = now();
+        let mut tx = self.app.store.write().await?;
+        let old = authorize_on_account(&mut tx, actor, action, id).await?;
+        let generation = apply(&mut tx, &old, now).await?;
+        let new = tx.account(id).await?;
+        let entry = Audit {
+            action: audit_action,
+            kind: KIND,
+            id: id.to_string(),
+            account: Some(id),
+            old: json(&old),
+            new: json(&new),
+        };
+        audit(&mut tx, actor, entry, now).await?;
+        tx.enqueue(KIND, id.0, generation, now).await?;
+        self.app.commit(tx).await?;
+        Ok(new)
+    }
+
     pub async fn update(
         &self,
         actor: &Actor,
         id: AccountId,
         input: UpdateAccount,
     ) -> Result<Account> {
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let old = authorize_on_account(&mut tx, actor, Action::UpdateAccount(id), id).await?;
-        let mut f = Fields::default();
-        let display_name = match &input.display_name {
-            Some(d) => f.check(DisplayName::parse("display_name", d)),
-            None => Some(old.display_name.clone()),
-        };
-        f.finish()?;
-        let display_name =
-            display_name.ok_or_else(|| AppError::Internal("validated field missing".into()))?;
-        let profile = match input.quota_profile_id {
-            Some(p) => resolve_profile(&mut tx, Some(p)).await?,
-            None => old.quota_profile_id,
-        };
-        let generation = tx.update_account(id, &display_name, profile, now).await?;
-        let new = tx.account(id).await?;
-        audit(
-            &mut tx,
+        self.change(
             actor,
-            Audit {
-                action: "account_updated",
-                kind: KIND,
-                id: id.to_string(),
-                account: Some(id),
-                old: json(&old),
-                new: json(&new),
+            id,
+            Action::UpdateAccount(id),
+            "account_updated",
+            async |tx, old, now| {
+                let display_name = match &input.display_name {
+                    Some(d) => DisplayName::parse("display_name", d).map_err(AppError::invalid)?,
+                    None => old.display_name.clone(),
+                };
+                let profile = match input.quota_profile_id {
+                    Some(p) => resolve_profile(tx, Some(p)).await?,
+                    None => old.quota_profile_id,
+                };
+                Ok(tx.update_account(id, &display_name, profile, now).await?)
             },
-            now,
         )
-        .await?;
-        tx.enqueue(KIND, id.0, generation, now).await?;
-        self.app.commit(tx).await?;
-        Ok(new)
+        .await
     }
 
     /// Locks (with a reason shown to the account's people) or unlocks.
@@ -221,119 +234,85 @@ impl AccountService<'_> {
         id: AccountId,
         lock: Option<String>,
     ) -> Result<Account> {
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let old = authorize_on_account(&mut tx, actor, Action::LockAccount(id), id).await?;
-        if old.is_deleted() {
-            return Err(AppError::NotFound);
-        }
-        let reason = match &lock {
-            Some(r) => {
-                let r = r.trim();
-                if r.chars().count() > 500 {
-                    return Err(AppError::invalid(FieldError::new(
-                        "reason",
-                        Rule::TooLong { max: 500 },
-                    )));
-                }
-                if r.chars().any(|c| c.is_control() && c != '\n') {
-                    return Err(AppError::invalid(FieldError::new(
-                        "reason",
-                        Rule::ControlCharacter,
-                    )));
-                }
-                Some(r.to_owned())
-            }
-            None => None,
-        };
-        let generation = tx
-            .set_account_lock(id, reason.as_deref().map(|r| (r, now)), now)
-            .await?;
-        let new = tx.account(id).await?;
-        let action = if lock.is_some() {
+        let audit_action = if lock.is_some() {
             "account_locked"
         } else {
             "account_unlocked"
         };
-        audit(
-            &mut tx,
+        self.change(
             actor,
-            Audit {
-                action,
-                kind: KIND,
-                id: id.to_string(),
-                account: Some(id),
-                old: json(&old),
-                new: json(&new),
+            id,
+            Action::LockAccount(id),
+            audit_action,
+            async |tx, old, now| {
+                let reason = match &lock {
+                    Some(r) => {
+                        let r = r.trim();
+                        if r.chars().count() > 500 {
+                            return Err(AppError::invalid(FieldError::new(
+                                "reason",
+                                Rule::TooLong { max: 500 },
+                            )));
+                        }
+                        if r.chars().any(|c| c.is_control() && c != '\n') {
+                            return Err(AppError::invalid(FieldError::new(
+                                "reason",
+                                Rule::ControlCharacter,
+                            )));
+                        }
+                        Some(r.to_owned())
+                    }
+                    None => None,
+                };
+                if old.is_deleted() {
+                    return Err(AppError::NotFound);
+                }
+                Ok(tx
+                    .set_account_lock(id, reason.as_deref().map(|r| (r, now)), now)
+                    .await?)
             },
-            now,
         )
-        .await?;
-        tx.enqueue(KIND, id.0, generation, now).await?;
-        self.app.commit(tx).await?;
-        Ok(new)
+        .await
     }
 
     /// Soft delete: the account disappears for its people and can be
     /// restored until the grace period ends.
     pub async fn delete(&self, actor: &Actor, id: AccountId) -> Result<Account> {
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let old = authorize_on_account(&mut tx, actor, Action::DeleteAccount(id), id).await?;
-        if old.is_deleted() {
-            return Err(AppError::NotFound);
-        }
-        let purge_after = now.saturating_add(self.app.config.deletion_grace_secs);
-        let generation = tx.set_account_deleted(id, Some(purge_after), now).await?;
-        let new = tx.account(id).await?;
-        audit(
-            &mut tx,
+        let grace = self.app.config.deletion_grace_secs;
+        self.change(
             actor,
-            Audit {
-                action: "account_deleted",
-                kind: KIND,
-                id: id.to_string(),
-                account: Some(id),
-                old: json(&old),
-                new: json(&new),
+            id,
+            Action::DeleteAccount(id),
+            "account_deleted",
+            async |tx, old, now| {
+                if old.is_deleted() {
+                    return Err(AppError::NotFound);
+                }
+                Ok(tx
+                    .set_account_deleted(id, Some(now.saturating_add(grace)), now)
+                    .await?)
             },
-            now,
         )
-        .await?;
-        tx.enqueue(KIND, id.0, generation, now).await?;
-        self.app.commit(tx).await?;
-        Ok(new)
+        .await
     }
 
     pub async fn restore(&self, actor: &Actor, id: AccountId) -> Result<Account> {
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let old = authorize_on_account(&mut tx, actor, Action::RestoreAccount(id), id).await?;
-        if !old.is_deleted() {
-            return Err(AppError::Conflict {
-                code: ErrorCode::Conflict,
-                detail: "account is not deleted".into(),
-            });
-        }
-        let generation = tx.set_account_deleted(id, None, now).await?;
-        let new = tx.account(id).await?;
-        audit(
-            &mut tx,
+        self.change(
             actor,
-            Audit {
-                action: "account_restored",
-                kind: KIND,
-                id: id.to_string(),
-                account: Some(id),
-                old: json(&old),
-                new: json(&new),
+            id,
+            Action::RestoreAccount(id),
+            "account_restored",
+            async |tx, old, now| {
+                if !old.is_deleted() {
+                    return Err(AppError::Conflict {
+                        code: ErrorCode::Conflict,
+                        detail: "account is not deleted".into(),
+                    });
+                }
+                Ok(tx.set_account_deleted(id, None, now).await?)
             },
-            now,
         )
-        .await?;
-        tx.enqueue(KIND, id.0, generation, now).await?;
-        self.app.commit(tx).await?;
-        Ok(new)
+        .await
     }
 
     /// Removes for good the accounts whose grace period is over. Each purge
