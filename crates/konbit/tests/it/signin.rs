@@ -305,3 +305,54 @@ async fn the_panel_speaks_french_by_default_and_english_on_request() {
     );
     assert!(hidden_value(&page, "_csrf").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_form_bodies_get_a_clear_page_and_change_nothing() {
+    let (t, email) = app_with_owner().await;
+    let s = t.sign_in(&email, PASSWORD).await.unwrap();
+    let before = t.fingerprint().await.unwrap();
+    let cookie = format!("{}={}", s.cookie_name, s.cookie);
+    // Too large: 413, with a page that says so.
+    let huge = "x".repeat(100 * 1024);
+    let res = s
+        .post("/settings", &[("display_name", huge.as_str())])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert!(res.text().await.unwrap().contains("trop volumineux"));
+    // Not a form: 415.
+    let res = s
+        .http
+        .post(t.url("/settings"))
+        .header("cookie", &cookie)
+        .header("origin", &t.base)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    // Garbage in a form is just text: the field rules answer, never a 500.
+    let res = s
+        .post(
+            "/settings",
+            &[("display_name", "a\u{0}b\nc"), ("locale", "%%%")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(
+            "Nom complet : les sauts de ligne et caractères de contrôle ne sont pas permis."
+        ),
+        "{html}"
+    );
+    assert_eq!(t.fingerprint().await.unwrap(), before, "nothing changed");
+    // Unknown pages are a translated 404, and ids that are not numbers too.
+    for path in ["/nowhere", "/accounts/abc", "/accounts/99999"] {
+        let res = s.get(path).await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.text().await.unwrap().contains("Introuvable"), "{path}");
+    }
+}
