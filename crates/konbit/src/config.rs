@@ -100,11 +100,14 @@ impl Config {
         };
         let mut fig = Figment::new().merge(Serialized::defaults(Config::default()));
         if let Some(f) = &file {
-            fig = fig.merge(Toml::file_exact(f));
+            fig = fig.merge(Named(Toml::file_exact(f), |k| k.join(".")));
         }
-        fig = fig.merge(Env::prefixed("KONBIT_").split("__").filter(|k| {
+        let env = Env::prefixed("KONBIT_").split("__").filter(|k| {
             let k = k.as_str().to_ascii_lowercase();
             !(k == "config" || k.starts_with("playground") || k.starts_with("test"))
+        });
+        fig = fig.merge(Named(env, |k| {
+            format!("KONBIT_{}", k.join("__").to_ascii_uppercase())
         }));
         let config: Config = fig.extract().map_err(Box::new)?;
         config.check()?;
@@ -154,6 +157,27 @@ impl Config {
             absolute = self.session.absolute_hours,
             grace = self.accounts.deletion_grace_days,
         )
+    }
+}
+
+/// A provider whose errors name a key the way the operator writes it:
+/// `session.idle_minutes` in the file (figment would say
+/// `default.session.idle_minutes`), `KONBIT_SESSION__IDLE_MINUTES` in the
+/// environment (figment would say `SESSION.IDLE_MINUTES`).
+struct Named<P>(P, fn(&[&str]) -> String);
+
+impl<P: figment::Provider> figment::Provider for Named<P> {
+    fn metadata(&self) -> figment::Metadata {
+        let name = self.1;
+        self.0
+            .metadata()
+            .interpolater(move |_: &figment::Profile, k: &[&str]| name(k))
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        self.0.data()
     }
 }
 

@@ -434,14 +434,21 @@ async fn bad_query_numbers_are_400_and_unknown_paths_404() {
     get(&api, "/api/v1/nothing-here")
         .await
         .problem(404, "not_found");
-    // A non-numeric id in the path is a client error as well.
-    let r = get(&api, "/api/v1/accounts/abc").await;
-    assert!(
-        (400..500).contains(&r.status),
-        "/accounts/abc → {}: {}",
-        r.status,
-        r.text
-    );
+    // A malformed id in the path names nothing: a 404 problem, not a 500
+    // or a plain-text rejection.
+    for path in [
+        "/api/v1/accounts/abc",
+        "/api/v1/accounts/1.5/members",
+        "/api/v1/quota-profiles/99999999999999999999",
+    ] {
+        get(&api, path).await.problem(404, "not_found");
+    }
+    let res = api
+        .request(Method::DELETE, "/api/v1/accounts/1/members/x")
+        .send()
+        .await
+        .unwrap();
+    Reply::of(res).await.problem(404, "not_found");
 }
 
 // ---------------------------------------------------------------- happy paths
