@@ -23,7 +23,10 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (listen): {e}", config.listen))?;
-    tracing::info!(url = %config.public_url, listen = %config.listen, "Konbit is serving");
+    // With port 0 the system picks the port; the log says which, so a
+    // supervisor or a test can find it without racing for a free port.
+    let bound = listener.local_addr().unwrap_or(config.listen);
+    tracing::info!(url = %config.public_url, listen = %bound, "Konbit is serving");
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     let result = konbit_web::serve(listener, state, shutdown_signal()).await;
     housekeeping.abort();

@@ -48,7 +48,7 @@ impl Out {
     }
 }
 
-/// A state directory with its configuration, and the binary's environment.
+/// A temp dir for one test: the state directory and its configuration.
 struct Konbit {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -119,10 +119,14 @@ impl Konbit {
     }
 }
 
+/// Runs a command to its end, within a bounded time. Output goes to
+/// anonymous temp files, so a chatty child can never block on a full pipe.
 fn output(mut c: Command, input: Option<&str>) -> Out {
+    let stdout = tempfile::tempfile().unwrap();
+    let stderr = tempfile::tempfile().unwrap();
     c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdout(stdout.try_clone().unwrap())
+        .stderr(stderr.try_clone().unwrap());
     let mut child = c.spawn().expect("the konbit binary starts");
     {
         let mut stdin = child.stdin.take().unwrap();
@@ -130,12 +134,32 @@ fn output(mut c: Command, input: Option<&str>) -> Out {
             stdin.write_all(input.as_bytes()).unwrap();
         }
     }
-    let out = child.wait_with_output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    let mut status = None;
+    for _ in 0..6000 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{c:?} did not finish within 60 s: {}", read_all(stderr));
+    };
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout: read_all(stdout),
+        stderr: read_all(stderr),
+    }
+}
+
+fn read_all(mut f: std::fs::File) -> String {
+    use std::io::{Read, Seek};
+    let mut s = String::new();
+    f.rewind().unwrap();
+    f.read_to_string(&mut s).unwrap();
+    s
 }
 
 /// Whether a message names the configuration file (figment shows it
@@ -639,20 +663,20 @@ impl Drop for Server {
     }
 }
 
-/// A loopback port free a moment ago.
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+/// The address `konbit serve` says it listens on, once it has said it.
+fn announced_address(log: &str) -> Option<String> {
+    let line = log.lines().find(|l| l.contains("Konbit is serving"))?;
+    let rest = &line[line.find("listen=")? + "listen=".len()..];
+    Some(rest.split_whitespace().next()?.to_owned())
 }
 
-/// Starts `konbit serve` and waits (boundedly) until `/healthz` answers.
+/// Starts `konbit serve` on port 0 (so no two tests race for a port), reads
+/// the port it picked from its log, and waits (boundedly) for `/healthz`.
 async fn serve(k: &Konbit) -> (Server, String) {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let log = k.root.join("serve.log");
     let mut c = k.command(&["serve"]);
-    c.env("KONBIT_LISTEN", format!("127.0.0.1:{port}"))
-        .env("KONBIT_PUBLIC_URL", &base)
+    c.env("KONBIT_LISTEN", "127.0.0.1:0")
+        .env("KONBIT_PUBLIC_URL", "http://127.0.0.1")
         .env("RUST_LOG", "info");
     c.stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -665,9 +689,19 @@ async fn serve(k: &Konbit) -> (Server, String) {
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
+    let mut base = String::new();
     for _ in 0..100 {
         if let Some(status) = server.child.try_wait().unwrap() {
             panic!("konbit serve exited early ({status}): {}", server.log());
+        }
+        if base.is_empty() {
+            match announced_address(&server.log()) {
+                Some(addr) => base = format!("http://{addr}"),
+                None => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            }
         }
         if let Ok(res) = http.get(format!("{base}/healthz")).send().await
             && res.status() == 200
