@@ -202,14 +202,23 @@ impl IntoResponse for ApiError {
 
 /// Unknown paths: problem+json under the API, a page elsewhere.
 pub async fn not_found(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    unrouted(uri, headers, ErrorCode::NotFound)
+}
+
+/// A known path asked with a method it does not answer.
+pub async fn method_not_allowed(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    unrouted(uri, headers, ErrorCode::MethodNotAllowed)
+}
+
+fn unrouted(uri: Uri, headers: axum::http::HeaderMap, code: ErrorCode) -> Response {
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     let lang = crate::context::cookie(&headers, "konbit_lang");
     let tr = Tr::new(negotiate(None, lang, accept));
     if uri.path().starts_with("/api/") {
-        ApiError::new(tr, ErrorCode::NotFound, None).into_response()
+        ApiError::new(crate::api::tr_from_headers(&headers), code, None).into_response()
     } else {
-        PanelError::new(tr, ErrorCode::NotFound).into_response()
+        PanelError::new(tr, code).into_response()
     }
 }

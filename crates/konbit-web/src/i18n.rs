@@ -246,6 +246,7 @@ mod tests {
             E::Forbidden,
             E::InsufficientScope,
             E::NotFound,
+            E::MethodNotAllowed,
             E::Conflict,
             E::Duplicate,
             E::AccountLocked,

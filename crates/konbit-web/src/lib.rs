@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::origin_check,

@@ -100,8 +100,11 @@ pub fn specs(doc: &utoipa::openapi::OpenApi) -> Vec<RouteSpec> {
 /// API messages follow `Accept-Language`; without it they are in English,
 /// the language of the API's field names and codes.
 fn tr_of(parts: &Parts) -> Tr {
-    match parts
-        .headers
+    tr_from_headers(&parts.headers)
+}
+
+pub(crate) fn tr_from_headers(headers: &axum::http::HeaderMap) -> Tr {
+    match headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
     {

@@ -1194,3 +1194,22 @@ async fn security_headers_on_api_and_panel_responses() {
     assert_eq!(missing.status, 404);
     assert_security_headers(&missing, "panel 404");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_method_is_a_405_problem() {
+    let t = TestApp::spawn().await.unwrap();
+    let api = t.api(None).unwrap();
+    let res = api
+        .request(reqwest::Method::DELETE, "/api/v1/accounts")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "method_not_allowed");
+    assert_eq!(
+        body["title"],
+        "This address does not accept this kind of request."
+    );
+}
