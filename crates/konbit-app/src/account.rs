@@ -58,7 +58,21 @@ impl AccountService<'_> {
         page: PageRequest,
     ) -> Result<Page<Account>> {
         let mut filter = filter;
-        if authorize(actor, Action::ListAccounts, Target::default()).is_err() {
+        // A token limited to one account lists that account, at most.
+        if let Some(only) = actor.token.as_ref().and_then(|g| g.account) {
+            authorize(actor, Action::ViewAccount(only), Target::default()).or_else(
+                |d| match d {
+                    // Membership is applied by the filter below.
+                    konbit_core::Denied::NotFound => Ok(()),
+                    other => Err(other),
+                },
+            )?;
+            filter.only = Some(only);
+            filter.deleted = false;
+            if !actor.is_admin {
+                filter.member = actor.user_id;
+            }
+        } else if authorize(actor, Action::ListAccounts, Target::default()).is_err() {
             // Everyone else sees the accounts they belong to, never deleted ones.
             let user = actor.user_id.ok_or(konbit_core::Denied::Unauthenticated)?;
             authorize(actor, Action::ViewAccount(AccountId(0)), Target::default()).or_else(

@@ -1,11 +1,15 @@
 //! Signing in and out, sessions, and turning a session or an API token into
 //! an `Actor`.
 
+use crate::rate_limit::{Step, keys};
 use crate::secret::{random_token, sha256_hex};
 use crate::{App, AppError, Audit, Result, audit, now, password};
 use konbit_core::authz::{Actor, Source, TokenGrant};
-use konbit_core::model::{Person, UserId};
+use konbit_core::model::{Person, Timestamp, UserId};
 use konbit_core::names::EmailAddress;
+use konbit_core::two_factor::SessionState;
+use konbit_store::{NewSessionRow, SessionListing};
+use std::time::Duration;
 
 pub struct AuthService<'a> {
     pub(crate) app: &'a App,
@@ -23,6 +27,8 @@ pub struct ClientInfo {
 pub struct NewSession {
     pub cookie_value: String,
     pub person: Person,
+    /// Full, or waiting for a second factor or an enrolment.
+    pub state: SessionState,
 }
 
 /// A live session, resolved from its cookie.
@@ -31,9 +37,63 @@ pub struct SessionInfo {
     pub actor: Actor,
     pub person: Person,
     pub csrf_token: String,
+    pub state: SessionState,
+    /// Sign-ins whose second factor never came, found when this session
+    /// was opened.
+    pub incomplete_notice: i64,
 }
 
-fn actor_for(person: &Person, source: Source, ip: Option<String>) -> Actor {
+/// A session in its person's list.
+#[derive(Debug, Clone)]
+pub struct SessionEntry {
+    pub id: i64,
+    pub ip: Option<String>,
+    pub device: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub current: bool,
+    pub pending: bool,
+}
+
+/// "Firefox on Linux" from a user agent, enough to tell devices apart.
+pub fn device_summary(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|u| !u.trim().is_empty()) else {
+        return "?".into();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("HeadlessChrome/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, v)| *v);
+    let os = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, v)| *v);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} · {o}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(o)) => o.to_owned(),
+        (None, None) => ua.chars().take(40).collect(),
+    }
+}
+
+pub(crate) fn actor_for(person: &Person, source: Source, ip: Option<String>, mfa: bool) -> Actor {
     Actor {
         user_id: Some(person.id),
         label: person.email.to_string(),
@@ -42,7 +102,56 @@ fn actor_for(person: &Person, source: Source, ip: Option<String>) -> Actor {
         token: None,
         source,
         ip,
+        mfa,
     }
+}
+
+/// Writes a refused attempt to the audit log.
+pub(crate) async fn audit_failure(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    target: impl std::fmt::Display,
+    step: Step,
+) -> Result<()> {
+    let now = now();
+    let mut tx = app.store.write().await?;
+    audit(
+        &mut tx,
+        actor,
+        Audit {
+            action,
+            kind: "user",
+            id: target.to_string(),
+            account: None,
+            old: None,
+            new: Some(serde_json::json!({ "step": step.as_str() })),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn anonymous(label: &str, ip: Option<String>) -> Actor {
+    Actor {
+        user_id: None,
+        label: label.chars().take(254).collect(),
+        is_admin: false,
+        memberships: Vec::new(),
+        token: None,
+        source: Source::Panel,
+        ip,
+        mfa: false,
+    }
+}
+
+fn short_agent(client: &ClientInfo) -> Option<String> {
+    client
+        .user_agent
+        .as_deref()
+        .map(|ua| ua.chars().take(256).collect::<String>())
 }
 
 impl AuthService<'_> {
@@ -57,6 +166,25 @@ impl AuthService<'_> {
         client: ClientInfo,
     ) -> Result<NewSession> {
         let now = now();
+        let limits = self.app.config.rate_limits;
+        let window = Duration::from_secs(limits.window_secs);
+        let [ip_key, acct_key] = keys(Step::SignIn, client.ip.as_deref(), email);
+        let limited = self
+            .app
+            .limiter
+            .check(&ip_key, limits.per_ip, window)
+            .and_then(|()| {
+                self.app
+                    .limiter
+                    .check(&acct_key, limits.per_account, window)
+            });
+        if let Err(secs) = limited {
+            let actor = anonymous(email, client.ip.clone());
+            audit_failure(self.app, &actor, "rate_limited", "", Step::SignIn).await?;
+            return Err(AppError::RateLimited {
+                retry_after_secs: secs,
+            });
+        }
         let mut tx = self.app.store.read().await?;
         let found = match EmailAddress::parse("email", email) {
             Ok(email) => match tx.user_auth_by_email(email.as_str()).await {
@@ -72,63 +200,42 @@ impl AuthService<'_> {
             found.as_ref().map(|f| f.password_hash.clone()),
         )
         .await?;
-        let mut tx = self.app.store.write().await?;
         let person = match (ok, found) {
             (true, Some(found)) => found.person,
             (_, found) => {
-                let actor = Actor {
-                    user_id: None,
-                    label: email.chars().take(254).collect(),
-                    is_admin: false,
-                    memberships: Vec::new(),
-                    token: None,
-                    source: Source::Panel,
-                    ip: client.ip.clone(),
-                };
+                self.app.limiter.hit(&ip_key, window);
+                self.app.limiter.hit(&acct_key, window);
+                let actor = anonymous(email, client.ip.clone());
                 let target = found.map(|f| f.person.id.to_string()).unwrap_or_default();
-                audit(
-                    &mut tx,
-                    &actor,
-                    Audit {
-                        action: "sign_in_failed",
-                        kind: "user",
-                        id: target,
-                        account: None,
-                        old: None,
-                        new: None,
-                    },
-                    now,
-                )
-                .await?;
-                tx.commit().await?;
+                audit_failure(self.app, &actor, "sign_in_failed", target, Step::SignIn).await?;
                 return Err(AppError::InvalidCredentials);
             }
         };
+        let has_2fa = self.app.two_factor().is_enabled(person.id).await?;
+        let state = if has_2fa {
+            SessionState::PendingTwoFactor
+        } else if self.app.two_factor().required_for(&person) {
+            SessionState::MustEnrol
+        } else {
+            SessionState::Full
+        };
+        let mut tx = self.app.store.write().await?;
         if let Some(prev) = previous {
             tx.delete_session(&sha256_hex(prev)).await?;
         }
-        let cookie_value = random_token();
-        let expires = now.saturating_add(self.app.config.session_absolute_secs);
-        tx.insert_session(
-            &sha256_hex(&cookie_value),
-            person.id,
-            &random_token(),
-            now,
-            expires,
-            client.ip.as_deref(),
-            client
-                .user_agent
-                .as_deref()
-                .map(|ua| ua.chars().take(256).collect::<String>())
-                .as_deref(),
-        )
-        .await?;
-        let actor = actor_for(&person, Source::Panel, client.ip);
+        let cookie_value = self
+            .open_session(&mut tx, &person, state, None, &client, now)
+            .await?;
+        let actor = actor_for(&person, Source::Panel, client.ip, false);
         audit(
             &mut tx,
             &actor,
             Audit {
-                action: "sign_in",
+                action: if state == SessionState::Full {
+                    "sign_in"
+                } else {
+                    "sign_in_password_ok"
+                },
                 kind: "user",
                 id: person.id.to_string(),
                 account: None,
@@ -142,7 +249,192 @@ impl AuthService<'_> {
         Ok(NewSession {
             cookie_value,
             person,
+            state,
         })
+    }
+
+    /// Opens a session in `state`. A pending second factor is recorded as
+    /// an incomplete sign-in until it completes; a full session takes the
+    /// incomplete ones left over, to tell the person.
+    async fn open_session(
+        &self,
+        tx: &mut konbit_store::Tx,
+        person: &Person,
+        state: SessionState,
+        mfa_at: Option<Timestamp>,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> Result<String> {
+        let cookie_value = random_token();
+        let id_hash = sha256_hex(&cookie_value);
+        let agent = short_agent(client);
+        let incomplete_notice = if state == SessionState::Full {
+            tx.take_incomplete_sign_ins(person.id).await?
+        } else {
+            0
+        };
+        if state == SessionState::PendingTwoFactor {
+            tx.insert_incomplete_sign_in(
+                &id_hash,
+                person.id,
+                now,
+                client.ip.as_deref(),
+                agent.as_deref(),
+            )
+            .await?;
+        }
+        // A half-signed-in session lives only long enough to type a code.
+        let lifetime = if state == SessionState::Full {
+            self.app.config.session_absolute_secs
+        } else {
+            self.app.config.session_absolute_secs.min(15 * 60)
+        };
+        tx.insert_session_row(
+            &NewSessionRow {
+                id_hash: &id_hash,
+                user: person.id,
+                csrf_token: &random_token(),
+                expires_at: now.saturating_add(lifetime),
+                ip: client.ip.as_deref(),
+                user_agent: agent.as_deref(),
+                state,
+                mfa_at,
+                incomplete_notice,
+            },
+            now,
+        )
+        .await?;
+        Ok(cookie_value)
+    }
+
+    /// Completes a sign-in waiting for its second factor: checks the code
+    /// (TOTP or recovery), then replaces the session with a full one under
+    /// a new id.
+    pub async fn complete_two_factor(
+        &self,
+        cookie_value: &str,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<NewSession> {
+        let info = self
+            .session(cookie_value, client.ip.clone())
+            .await?
+            .filter(|s| s.state == SessionState::PendingTwoFactor)
+            .ok_or(konbit_core::Denied::Unauthenticated)?;
+        let person = info.person;
+        self.app
+            .two_factor()
+            .verify_step(&person, code, client.ip.as_deref())
+            .await?;
+        self.promote(cookie_value, person, &client, "sign_in").await
+    }
+
+    /// After an enrolment, the session that made it becomes a full one
+    /// that passed 2FA, under a new id.
+    pub async fn finish_enrolment(
+        &self,
+        cookie_value: &str,
+        person: Person,
+        client: ClientInfo,
+    ) -> Result<NewSession> {
+        self.promote(cookie_value, person, &client, "sign_in_enrolled")
+            .await
+    }
+
+    async fn promote(
+        &self,
+        cookie_value: &str,
+        person: Person,
+        client: &ClientInfo,
+        action: &str,
+    ) -> Result<NewSession> {
+        let now = now();
+        let old_hash = sha256_hex(cookie_value);
+        let mut tx = self.app.store.write().await?;
+        tx.delete_session(&old_hash).await?;
+        tx.delete_incomplete_sign_in(&old_hash).await?;
+        let cookie_value = self
+            .open_session(&mut tx, &person, SessionState::Full, Some(now), client, now)
+            .await?;
+        let actor = actor_for(&person, Source::Panel, client.ip.clone(), true);
+        audit(
+            &mut tx,
+            &actor,
+            Audit {
+                action,
+                kind: "user",
+                id: person.id.to_string(),
+                account: None,
+                old: None,
+                new: Some(serde_json::json!({ "two_factor": true })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NewSession {
+            cookie_value,
+            person,
+            state: SessionState::Full,
+        })
+    }
+
+    /// The person's live sessions, the current one marked.
+    pub async fn sessions(
+        &self,
+        actor: &Actor,
+        current: Option<&str>,
+    ) -> Result<Vec<SessionEntry>> {
+        let user = actor.user_id.ok_or(konbit_core::Denied::Unauthenticated)?;
+        let current = current.map(sha256_hex);
+        let rows: Vec<SessionListing> = self.app.store.read().await?.sessions_of(user).await?;
+        let now = now();
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                r.last_seen_at
+                    .saturating_add(self.app.config.session_idle_secs)
+                    > now
+            })
+            .map(|r| SessionEntry {
+                id: r.id,
+                current: current
+                    .as_deref()
+                    .is_some_and(|c| crate::secret::same(c, &r.id_hash)),
+                device: device_summary(r.user_agent.as_deref()),
+                ip: r.ip,
+                created_at: r.created_at,
+                last_seen_at: r.last_seen_at,
+                pending: r.state != SessionState::Full,
+            })
+            .collect())
+    }
+
+    /// Ends one of the actor's own sessions; anyone else's is not found.
+    pub async fn end_session(&self, actor: &Actor, id: i64) -> Result<()> {
+        let user = actor.user_id.ok_or(konbit_core::Denied::Unauthenticated)?;
+        if actor.token.is_some() {
+            return Err(konbit_core::Denied::Forbidden.into());
+        }
+        let now = now();
+        let mut tx = self.app.store.write().await?;
+        tx.delete_session_of(user, id).await?;
+        audit(
+            &mut tx,
+            actor,
+            Audit {
+                action: "session_ended",
+                kind: "user",
+                id: user.to_string(),
+                account: None,
+                old: None,
+                new: Some(serde_json::json!({ "session": id })),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Resolves a session cookie. Expired sessions (idle or absolute) are
@@ -179,15 +471,38 @@ impl AuthService<'_> {
             tx.commit().await?;
         }
         Ok(Some(SessionInfo {
-            actor: actor_for(&person, Source::Panel, ip),
+            actor: actor_for(&person, Source::Panel, ip, row.mfa_at.is_some()),
             person,
             csrf_token: row.csrf_token,
+            state: row.state,
+            incomplete_notice: row.incomplete_notice,
         }))
     }
 
     pub async fn sign_out(&self, cookie_value: &str) -> Result<()> {
+        self.sign_out_from(cookie_value, None).await
+    }
+
+    /// Ends one session and records it, with the address it was ended from.
+    pub async fn sign_out_from(&self, cookie_value: &str, ip: Option<String>) -> Result<()> {
+        let now = now();
+        let id_hash = sha256_hex(cookie_value);
         let mut tx = self.app.store.write().await?;
-        tx.delete_session(&sha256_hex(cookie_value)).await?;
+        let row = tx.session(&id_hash).await?;
+        tx.delete_session(&id_hash).await?;
+        if let Some(row) = row {
+            let person = tx.user(row.user_id).await?;
+            let actor = actor_for(&person, Source::Panel, ip, false);
+            let entry = Audit {
+                action: "sign_out",
+                kind: "user",
+                id: person.id.to_string(),
+                account: None,
+                old: None,
+                new: None,
+            };
+            audit(&mut tx, &actor, entry, now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -235,11 +550,12 @@ impl AuthService<'_> {
             tx.touch_token(found.token.id, now).await?;
             tx.commit().await?;
         }
-        let mut actor = actor_for(&person, Source::Api, ip);
+        let mut actor = actor_for(&person, Source::Api, ip, false);
         actor.label = format!("{} (token {})", person.email, found.token.name);
         actor.token = Some(TokenGrant {
             id: found.token.id,
             scopes: found.token.scopes,
+            account: found.token.account_id,
         });
         Ok(Some(actor))
     }

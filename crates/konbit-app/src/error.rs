@@ -20,6 +20,15 @@ pub enum AppError {
     Conflict { code: ErrorCode, detail: String },
     #[error(transparent)]
     Quota(#[from] QuotaExceeded),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A second-factor code that is wrong, already used, or malformed.
+    #[error("wrong or already used code")]
+    InvalidCode(Option<konbit_core::two_factor::CodeError>),
+    /// A reset link that is unknown, used, expired or someone else's.
+    #[error("this link is not valid")]
+    InvalidLink,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -34,6 +43,9 @@ impl AppError {
             Self::Duplicate { .. } => ErrorCode::Duplicate,
             Self::Conflict { code, .. } => *code,
             Self::Quota(_) => ErrorCode::QuotaExceeded,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::InvalidCode(_) => ErrorCode::InvalidCode,
+            Self::InvalidLink => ErrorCode::InvalidLink,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

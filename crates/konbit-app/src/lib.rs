@@ -4,19 +4,24 @@
 //! layers over these services.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 mod error;
+pub mod mail;
 pub mod password;
+pub mod password_reset;
 pub mod quota_profile;
+pub mod rate_limit;
 pub mod secret;
 pub mod token;
+pub mod two_factor;
 pub mod user;
 
 pub use error::AppError;
 
 use konbit_core::authz::{Action, Actor, Target, authorize};
 use konbit_core::model::{AccountId, Timestamp};
-use konbit_store::{NewAuditEntry, Store, Tx};
+use konbit_store::{Store, Tx};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -31,6 +36,18 @@ pub struct AppConfig {
     pub session_absolute_secs: i64,
     /// How long a deleted account can still be restored.
     pub deletion_grace_secs: i64,
+    /// Who must use a second factor.
+    pub two_factor_policy: konbit_core::two_factor::TwoFactorPolicy,
+    /// The key file that seals TOTP secrets (created on first use, mode
+    /// 0600). `None` only in tests: a random key kept in memory.
+    pub secret_key_file: Option<std::path::PathBuf>,
+    /// Attempts allowed per IP and per account on sign-in, the 2FA step
+    /// and password reset, within a sliding window.
+    pub rate_limits: rate_limit::RateLimits,
+    /// How long a password reset link works.
+    pub password_reset_ttl_secs: i64,
+    /// The relay that sends Konbit's e-mail; `None`: no e-mail is sent.
+    pub smtp: Option<mail::SmtpConfig>,
 }
 
 impl Default for AppConfig {
@@ -39,6 +56,11 @@ impl Default for AppConfig {
             session_idle_secs: 60 * 60,
             session_absolute_secs: 12 * 60 * 60,
             deletion_grace_secs: 30 * 24 * 60 * 60,
+            two_factor_policy: Default::default(),
+            secret_key_file: None,
+            rate_limits: rate_limit::RateLimits::default(),
+            password_reset_ttl_secs: 60 * 60,
+            smtp: None,
         }
     }
 }
@@ -50,6 +72,10 @@ pub struct App {
     pub config: AppConfig,
     /// Wakes the reconciler as soon as a change commits.
     pub reconcile_wakeup: Arc<Notify>,
+    /// Attempt counters of this node (sign-in, 2FA, password reset).
+    pub limiter: Arc<rate_limit::RateLimiter>,
+    /// The key that seals TOTP secrets, read once.
+    pub(crate) sealing_key: Arc<std::sync::OnceLock<two_factor::SealingKey>>,
 }
 
 impl App {
@@ -58,7 +84,16 @@ impl App {
             store,
             config,
             reconcile_wakeup: Arc::new(Notify::new()),
+            limiter: Arc::new(rate_limit::RateLimiter::default()),
+            sealing_key: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    pub fn two_factor(&self) -> two_factor::TwoFactorService<'_> {
+        two_factor::TwoFactorService { app: self }
+    }
+    pub fn password_reset(&self) -> password_reset::PasswordResetService<'_> {
+        password_reset::PasswordResetService { app: self }
     }
 
     pub fn accounts(&self) -> account::AccountService<'_> {
@@ -75,6 +110,9 @@ impl App {
     }
     pub fn tokens(&self) -> token::TokenService<'_> {
         token::TokenService { app: self }
+    }
+    pub fn audit(&self) -> audit::AuditService<'_> {
+        audit::AuditService { app: self }
     }
 
     /// Commits a change and wakes the reconciler for the queue rows it wrote.
@@ -118,31 +156,7 @@ pub(crate) async fn authorize_on_account(
     Ok(acc)
 }
 
-pub(crate) struct Audit<'a> {
-    pub action: &'a str,
-    pub kind: &'a str,
-    pub id: String,
-    pub account: Option<AccountId>,
-    pub old: Option<serde_json::Value>,
-    pub new: Option<serde_json::Value>,
-}
-
-pub(crate) async fn audit(tx: &mut Tx, actor: &Actor, a: Audit<'_>, now: Timestamp) -> Result<()> {
-    tx.insert_audit(
-        NewAuditEntry {
-            actor,
-            action: a.action,
-            object_kind: a.kind,
-            object_id: a.id,
-            account_id: a.account,
-            old_value: a.old,
-            new_value: a.new,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
-}
+pub(crate) use audit::{Audit, audit};
 
 /// Maps a unique-constraint failure to a duplicate on the named field.
 pub(crate) fn duplicate_on(field: &'static str) -> impl Fn(konbit_store::StoreError) -> AppError {

@@ -457,6 +457,7 @@ async fn tokens_are_hashed_scoped_and_revocable() {
                 name: "ci".into(),
                 scopes: vec!["accounts:read".into()],
                 expires_in_days: Some(30),
+                account_id: None,
             },
         )
         .await
@@ -492,6 +493,7 @@ async fn tokens_are_hashed_scoped_and_revocable() {
         name: "x".into(),
         scopes: vec!["accounts:write".into()],
         expires_in_days: None,
+        account_id: None,
     };
     assert!(app.tokens().create(&actor, wider).await.is_err());
     let mut tx = app.store.read().await.unwrap();

@@ -3,8 +3,8 @@
 
 use crate::secret::{random_token, sha256_hex};
 use crate::{App, AppError, Audit, Fields, Result, audit, json, now};
-use konbit_core::authz::{Action, Actor, Scope, Target, authorize};
-use konbit_core::model::{ApiToken, TokenId};
+use konbit_core::authz::{Action, Actor, Scope, Source, Target, authorize};
+use konbit_core::model::{AccountId, ApiToken, TokenId};
 use konbit_core::names::Label;
 use konbit_core::{Denied, FieldError, Rule};
 use konbit_store::NewToken;
@@ -24,6 +24,8 @@ pub struct CreateToken {
     pub scopes: Vec<String>,
     /// Days until expiry; `None` for no expiry.
     pub expires_in_days: Option<u32>,
+    /// Limits the token to one account.
+    pub account_id: Option<i64>,
 }
 
 /// A token just made: the only time its secret is known.
@@ -56,6 +58,19 @@ impl TokenService<'_> {
         authorize(actor, Action::ManageOwnTokens, Target::default())?;
         if actor.user_id != Some(user) {
             authorize(actor, Action::ManageAdmins, Target::default())?;
+        }
+        // The operator's 2FA policy: when it requires a second factor of
+        // this person, a token is made only from a panel session that
+        // passed one (never from another token). The CLI on the server is
+        // the operator and is exempt.
+        if actor.source != Source::Cli
+            && self.app.config.two_factor_policy.requires(actor.is_admin)
+            && !(actor.mfa && actor.token.is_none())
+        {
+            return Err(AppError::Conflict {
+                code: konbit_core::ErrorCode::TwoFactorRequired,
+                detail: "the 2FA policy requires a session that passed 2FA to make a token".into(),
+            });
         }
         let mut f = Fields::default();
         let name = f.check(Label::parse("name", &input.name));
@@ -90,6 +105,14 @@ impl TokenService<'_> {
         {
             return Err(Denied::InsufficientScope.into());
         }
+        // A token made with a token limited to one account stays limited
+        // to that account.
+        let inherited = actor.token.as_ref().and_then(|g| g.account);
+        let account = match (input.account_id.map(AccountId), inherited) {
+            (Some(asked), Some(only)) if asked != only => return Err(Denied::NotFound.into()),
+            (_, Some(only)) => Some(only),
+            (asked, None) => asked,
+        };
         let now = now();
         let secret = format!("{TOKEN_PREFIX}{}", random_token());
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
@@ -97,6 +120,24 @@ impl TokenService<'_> {
             .expires_in_days
             .map(|d| now.saturating_add(i64::from(d) * 86_400));
         let mut tx = self.app.store.write().await?;
+        if let Some(a) = account {
+            // The token's person must be able to see the account.
+            let owner = tx.user(user).await?;
+            let visible = match tx.account(a).await {
+                Ok(acc) => {
+                    !acc.is_deleted()
+                        && (owner.is_admin || owner.memberships.iter().any(|m| m.account_id == a))
+                }
+                Err(konbit_store::StoreError::NotFound) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !visible {
+                return Err(AppError::invalid(FieldError::new(
+                    "account_id",
+                    Rule::UnknownChoice,
+                )));
+            }
+        }
         let id = tx
             .insert_token(
                 &NewToken {
@@ -105,6 +146,7 @@ impl TokenService<'_> {
                     prefix,
                     secret_hash: sha256_hex(&secret),
                     scopes,
+                    account_id: account,
                     expires_at,
                 },
                 now,

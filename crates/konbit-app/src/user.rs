@@ -75,7 +75,10 @@ impl UserService<'_> {
         )?;
         let mut tx = self.app.store.read().await?;
         let person = tx.user(id).await?;
-        if user == Some(id) || actor.is_admin {
+        // An admin sees everyone, unless acting through a token limited to
+        // one account: then only that account's people.
+        let unlimited = actor.token.as_ref().is_none_or(|g| g.account.is_none());
+        if user == Some(id) || (actor.is_admin && unlimited) {
             return Ok(person);
         }
         for m in &person.memberships {

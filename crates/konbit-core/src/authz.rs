@@ -14,14 +14,16 @@ pub enum Area {
     Users,
     QuotaProfiles,
     Tokens,
+    Audit,
 }
 
 impl Area {
-    pub const ALL: [Area; 4] = [
+    pub const ALL: [Area; 5] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
         Area::Tokens,
+        Area::Audit,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +31,7 @@ impl Area {
             Self::Users => "users",
             Self::QuotaProfiles => "quota-profiles",
             Self::Tokens => "tokens",
+            Self::Audit => "audit",
         }
     }
 }
@@ -129,12 +132,17 @@ pub struct Actor {
     pub token: Option<TokenGrant>,
     pub source: Source,
     pub ip: Option<String>,
+    /// Whether this panel session passed a second factor (the 2FA policy
+    /// for making tokens reads it). `false` for tokens and the CLI.
+    pub mfa: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenGrant {
     pub id: TokenId,
     pub scopes: Vec<Scope>,
+    /// A token limited to one account reaches nothing else, whoever made it.
+    pub account: Option<AccountId>,
 }
 
 impl Actor {
@@ -148,6 +156,7 @@ impl Actor {
             token: None,
             source: Source::Cli,
             ip: None,
+            mfa: false,
         }
     }
 
@@ -191,6 +200,10 @@ pub enum Action {
     /// A person's own tokens and settings.
     ManageOwnTokens,
     ViewOwnTokens,
+    /// The audit log of the whole co-op, entries without an account included.
+    ViewAllAudit,
+    /// The audit log of one account: every person of the account.
+    ViewAccountAudit(AccountId),
 }
 
 impl Action {
@@ -210,6 +223,7 @@ impl Action {
             Self::ManageQuotaProfiles => (Area::QuotaProfiles, Write),
             Self::ViewOwnTokens => (Area::Tokens, Read),
             Self::ManageOwnTokens => (Area::Tokens, Write),
+            Self::ViewAllAudit | Self::ViewAccountAudit(_) => (Area::Audit, Read),
         }
     }
 
@@ -221,7 +235,8 @@ impl Action {
             | Self::DeleteAccount(a)
             | Self::RestoreAccount(a)
             | Self::ViewPeople(a)
-            | Self::ManagePeople(a) => Some(a),
+            | Self::ManagePeople(a)
+            | Self::ViewAccountAudit(a) => Some(a),
             _ => None,
         }
     }
@@ -245,10 +260,20 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
         return Err(Denied::Unauthenticated);
     }
     let (area, access) = action.scope();
-    if let Some(grant) = &actor.token
-        && !grant.scopes.iter().any(|s| s.grants(area, access))
-    {
-        return Err(Denied::InsufficientScope);
+    if let Some(grant) = &actor.token {
+        if !grant.scopes.iter().any(|s| s.grants(area, access)) {
+            return Err(Denied::InsufficientScope);
+        }
+        if let Some(only) = grant.account {
+            match action.account() {
+                // Another account's objects do not exist for this token.
+                Some(a) if a != only => return Err(Denied::NotFound),
+                Some(_) => {}
+                // Co-op-wide actions are out of reach; one's own tokens are not.
+                None if matches!(action, Action::ManageOwnTokens | Action::ViewOwnTokens) => {}
+                None => return Err(Denied::Forbidden),
+            }
+        }
     }
     if actor.is_admin {
         return Ok(());
@@ -260,7 +285,8 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
         | Action::ListAllUsers
         | Action::ManageAdmins
         | Action::ViewQuotaProfiles
-        | Action::ManageQuotaProfiles => Err(Denied::Forbidden),
+        | Action::ManageQuotaProfiles
+        | Action::ViewAllAudit => Err(Denied::Forbidden),
         _ => {
             let Some(account) = action.account() else {
                 return Err(Denied::Forbidden);
@@ -274,7 +300,9 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 return Err(Denied::NotFound);
             }
             match action {
-                Action::ViewAccount(_) | Action::ViewPeople(_) => Ok(()),
+                Action::ViewAccount(_) | Action::ViewPeople(_) | Action::ViewAccountAudit(_) => {
+                    Ok(())
+                }
                 Action::ManagePeople(_) if role == Role::Owner => {
                     if target.account_locked && action.writes_account_content() {
                         Err(Denied::AccountLocked)
@@ -301,6 +329,7 @@ mod tests {
             token: None,
             source: Source::Panel,
             ip: None,
+            mfa: false,
         }
     }
 
@@ -365,6 +394,24 @@ mod tests {
             (&member, Action::ManageOwnTokens, t, Ok(())),
             (&admin, Action::LockAccount(B), t, Ok(())),
             (&admin, Action::ManageQuotaProfiles, t, Ok(())),
+            (&anon, Action::ViewAllAudit, t, Err(Denied::Unauthenticated)),
+            (&member, Action::ViewAccountAudit(A), t, Ok(())),
+            (&owner, Action::ViewAccountAudit(A), locked, Ok(())),
+            (
+                &owner,
+                Action::ViewAccountAudit(B),
+                t,
+                Err(Denied::NotFound),
+            ),
+            (
+                &member,
+                Action::ViewAccountAudit(A),
+                deleted,
+                Err(Denied::NotFound),
+            ),
+            (&owner, Action::ViewAllAudit, t, Err(Denied::Forbidden)),
+            (&admin, Action::ViewAllAudit, t, Ok(())),
+            (&admin, Action::ViewAccountAudit(B), deleted, Ok(())),
         ];
         for (actor, action, target, want) in cases {
             assert_eq!(
@@ -386,6 +433,7 @@ mod tests {
                     area: Area::Accounts,
                     access: Access::Read,
                 }],
+                account: None,
             }),
             ..person(vec![])
         };
@@ -425,11 +473,66 @@ mod tests {
     }
 
     #[test]
+    fn a_token_limited_to_one_account_reaches_nothing_else() {
+        let grant = |account| TokenGrant {
+            id: TokenId(1),
+            scopes: Scope::all(),
+            account,
+        };
+        let admin = Actor {
+            is_admin: true,
+            token: Some(grant(Some(A))),
+            ..person(vec![])
+        };
+        let t = Target::default();
+        assert_eq!(authorize(&admin, Action::ViewAccount(A), t), Ok(()));
+        assert_eq!(authorize(&admin, Action::LockAccount(A), t), Ok(()));
+        assert_eq!(
+            authorize(&admin, Action::ViewAccount(B), t),
+            Err(Denied::NotFound)
+        );
+        assert_eq!(
+            authorize(&admin, Action::ListAccounts, t),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            authorize(&admin, Action::ManageQuotaProfiles, t),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(authorize(&admin, Action::ManageOwnTokens, t), Ok(()));
+        let owner = Actor {
+            token: Some(grant(Some(B))),
+            ..person(vec![
+                Membership {
+                    account_id: A,
+                    role: Role::Owner,
+                },
+                Membership {
+                    account_id: B,
+                    role: Role::Owner,
+                },
+            ])
+        };
+        assert_eq!(
+            authorize(&owner, Action::ManagePeople(A), t),
+            Err(Denied::NotFound)
+        );
+        assert_eq!(authorize(&owner, Action::ManagePeople(B), t), Ok(()));
+    }
+
+    #[test]
     fn scope_round_trip() {
         for s in Scope::all() {
             assert_eq!(Scope::parse(&s.to_string()), Some(s));
         }
         assert_eq!(Scope::parse("accounts:admin"), None);
         assert_eq!(Scope::parse("dns:read"), None);
+        assert_eq!(
+            Scope::parse("audit:read"),
+            Some(Scope {
+                area: Area::Audit,
+                access: Access::Read
+            })
+        );
     }
 }

@@ -24,6 +24,10 @@ pub enum ErrorCode {
     PayloadTooLarge,
     MalformedBody,
     UnsupportedMediaType,
+    RateLimited,
+    TwoFactorRequired,
+    InvalidCode,
+    InvalidLink,
     Internal,
 }
 
@@ -47,6 +51,10 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::MalformedBody => "malformed_body",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+            Self::TwoFactorRequired => "two_factor_required",
+            Self::InvalidCode => "invalid_code",
+            Self::InvalidLink => "invalid_link",
             Self::Internal => "internal",
         }
     }
@@ -66,6 +74,10 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::MalformedBody => 400,
             Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
+            Self::TwoFactorRequired => 403,
+            Self::InvalidCode => 401,
+            Self::InvalidLink => 410,
             Self::Internal => 500,
         }
     }
@@ -82,15 +94,26 @@ impl ErrorCode {
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
     Required,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     ControlCharacter,
     SlugFormat,
     Reserved,
     EmailFormat,
     HostnameFormat,
-    OutOfRange { min: u64, max: u64 },
+    OutOfRange {
+        min: u64,
+        max: u64,
+    },
     UnknownChoice,
+    /// Not a date written `YYYY-MM-DD`.
+    DateFormat,
+    /// A date range whose end comes before its start.
+    DateOrder,
 }
 
 impl Rule {
@@ -106,6 +129,8 @@ impl Rule {
             Self::HostnameFormat => "rule-hostname-format",
             Self::OutOfRange { .. } => "rule-out-of-range",
             Self::UnknownChoice => "rule-unknown-choice",
+            Self::DateFormat => "rule-date-format",
+            Self::DateOrder => "rule-date-order",
         }
     }
 }

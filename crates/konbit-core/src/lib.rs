@@ -3,11 +3,13 @@
 //! rule can be tested in isolation and reused by the store, the services and
 //! every front end.
 
+pub mod audit;
 pub mod authz;
 pub mod error;
 pub mod model;
 pub mod names;
 pub mod page;
 pub mod quota;
+pub mod two_factor;
 
 pub use error::{Denied, ErrorCode, FieldError, Rule};

@@ -173,6 +173,8 @@ pub struct ApiToken {
     /// The first characters of the token, so a person can tell tokens apart.
     pub prefix: String,
     pub scopes: Vec<crate::authz::Scope>,
+    /// The one account the token may act on, if it is limited to one.
+    pub account_id: Option<AccountId>,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,

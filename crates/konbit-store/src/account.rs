@@ -28,6 +28,8 @@ pub struct AccountFilter {
     pub member: Option<konbit_core::model::UserId>,
     /// Newest first instead of by name.
     pub recent_first: bool,
+    /// Only this account (for a token limited to one account).
+    pub only: Option<AccountId>,
 }
 
 const SELECT: &str = "SELECT a.*, p.name AS profile_name FROM accounts a JOIN quota_profiles p ON p.id = a.quota_profile_id";
@@ -202,38 +204,80 @@ impl Tx {
         filter: &AccountFilter,
         page: PageRequest,
     ) -> Result<Page<Account>> {
-        let deleted = if filter.deleted {
-            "a.deleted_at IS NOT NULL"
-        } else {
-            "a.deleted_at IS NULL"
-        };
-        let where_clause = format!(
-            "{deleted} AND ($1 IS NULL OR lower(a.name) LIKE $1 ESCAPE '\\' OR lower(a.display_name) LIKE $1 ESCAPE '\\') \
-             AND ($2 IS NULL OR a.id IN (SELECT account_id FROM memberships WHERE user_id = $2))"
-        );
+        // Only the terms this filter uses go into the SQL, numbered in order:
+        // a catch-all `$1 IS NULL OR ...` term makes the count read every
+        // account row instead of an index.
         let pattern = filter.search.as_deref().map(like_pattern);
         let member = filter.member.map(|u| u.0);
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        // A person's accounts are found from their memberships. Without the
+        // unary `+`, SQLite (which has no statistics here) walks every live
+        // account through a `deleted_at` index and tests each one.
+        let deleted_at = if member.is_some() {
+            "+a.deleted_at"
+        } else {
+            "a.deleted_at"
+        };
+        let deleted = if filter.deleted {
+            "IS NOT NULL"
+        } else {
+            "IS NULL"
+        };
+        let mut terms = vec![format!("{deleted_at} {deleted}")];
+        let mut n = 0;
+        if pattern.is_some() {
+            n += 1;
+            terms.push(format!(
+                "(lower(a.name) LIKE ${n} ESCAPE '\\' OR lower(a.display_name) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if member.is_some() {
+            n += 1;
+            terms.push(format!(
+                "a.id IN (SELECT account_id FROM memberships WHERE user_id = ${n})"
+            ));
+        }
+        let only = filter.only.map(|a| a.0);
+        if only.is_some() {
+            n += 1;
+            terms.push(format!("a.id = ${n}"));
+        }
+        let where_clause = terms.join(" AND ");
+        let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM accounts a WHERE {where_clause}"
-        )))
-        .bind(&pattern)
-        .bind(member)
-        .fetch_one(self.conn())
-        .await?;
+        )));
+        if let Some(p) = &pattern {
+            count = count.bind(p);
+        }
+        if let Some(m) = member {
+            count = count.bind(m);
+        }
+        if let Some(o) = only {
+            count = count.bind(o);
+        }
+        let total: i64 = count.fetch_one(self.conn()).await?;
         let order = if filter.recent_first {
             "a.created_at DESC, a.id DESC"
         } else {
             "a.name"
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE {where_clause} ORDER BY {order} LIMIT $3 OFFSET $4"
-        )))
-        .bind(&pattern)
-        .bind(member)
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(self.conn())
-        .await?;
+        let (limit, offset) = (n + 1, n + 2);
+        let mut list = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE {where_clause} ORDER BY {order} LIMIT ${limit} OFFSET ${offset}"
+        )));
+        if let Some(p) = &pattern {
+            list = list.bind(p);
+        }
+        if let Some(m) = member {
+            list = list.bind(m);
+        }
+        if let Some(o) = only {
+            list = list.bind(o);
+        }
+        let rows = list
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(self.conn())
+            .await?;
         Ok(Page {
             items: rows.iter().map(from_row).collect::<Result<_>>()?,
             page: page.page,
@@ -267,9 +311,12 @@ impl Tx {
 
     /// Counts for the admin dashboard: (active, locked, deleted).
     pub async fn account_counts(&mut self) -> Result<(i64, i64, i64)> {
+        // Three counts on the `(deleted_at, locked_at)` index rather than one
+        // pass computing three sums over every account row.
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(deleted_at IS NULL), 0), COALESCE(SUM(deleted_at IS NULL AND locked_at IS NOT NULL), 0), \
-             COALESCE(SUM(deleted_at IS NOT NULL), 0) FROM accounts",
+            "SELECT (SELECT COUNT(*) FROM accounts WHERE deleted_at IS NULL), \
+             (SELECT COUNT(*) FROM accounts WHERE deleted_at IS NULL AND locked_at IS NOT NULL), \
+             (SELECT COUNT(*) FROM accounts WHERE deleted_at IS NOT NULL)",
         )
         .fetch_one(self.conn())
         .await?;

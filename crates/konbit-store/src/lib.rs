@@ -10,15 +10,17 @@ mod quota_profile;
 mod reconcile;
 mod session;
 mod token;
+mod two_factor;
 mod user;
 
 pub use account::{AccountFilter, NewAccount};
-pub use audit::{AuditEntry, NewAuditEntry};
+pub use audit::{AuditEntry, AuditFilter, ChainReport, NewAuditEntry};
 pub use error::StoreError;
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::QueueRow;
-pub use session::SessionRow;
+pub use session::{NewSessionRow, SessionListing, SessionRow};
 pub use token::{NewToken, TokenAuth};
+pub use two_factor::{PasswordResetRow, TwoFactorRow};
 pub use user::{NewUser, UserAuth};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -70,12 +72,20 @@ impl Store {
         Ok(Self { pool })
     }
 
-    /// Applies every pending migration. Safe to run again.
+    /// Applies every pending migration, then chains the audit entries
+    /// written before the audit chain existed (once). Safe to run again.
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Migration(e.to_string()))
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let mut tx = self.write().await?;
+        let chained = tx.backfill_audit_chain().await?;
+        tx.commit().await?;
+        if chained > 0 {
+            tracing::info!(chained, "chained the existing audit entries");
+        }
+        Ok(())
     }
 
     /// Number of migrations applied and known, for `konbit migrate` output.

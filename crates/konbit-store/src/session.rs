@@ -2,6 +2,7 @@
 
 use crate::{Result, Tx};
 use konbit_core::model::{Timestamp, UserId};
+use konbit_core::two_factor::SessionState;
 use sqlx::Row;
 
 #[derive(Debug, Clone)]
@@ -11,6 +12,35 @@ pub struct SessionRow {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
+    pub state: SessionState,
+    pub mfa_at: Option<Timestamp>,
+    pub incomplete_notice: i64,
+}
+
+/// A session as its person sees it in their list.
+#[derive(Debug, Clone)]
+pub struct SessionListing {
+    /// The row id: a handle to end the session, not the secret.
+    pub id: i64,
+    pub id_hash: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub state: SessionState,
+}
+
+/// A session to open, in a given state.
+pub struct NewSessionRow<'a> {
+    pub id_hash: &'a str,
+    pub user: UserId,
+    pub csrf_token: &'a str,
+    pub expires_at: Timestamp,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub state: SessionState,
+    pub mfa_at: Option<Timestamp>,
+    pub incomplete_notice: i64,
 }
 
 impl Tx {
@@ -41,8 +71,71 @@ impl Tx {
         Ok(())
     }
 
+    pub async fn insert_session_row(
+        &mut self,
+        s: &NewSessionRow<'_>,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, state, mfa_at, incomplete_notice) \
+             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(s.id_hash)
+        .bind(s.user.0)
+        .bind(s.csrf_token)
+        .bind(now)
+        .bind(s.expires_at)
+        .bind(s.ip)
+        .bind(s.user_agent)
+        .bind(s.state.as_str())
+        .bind(s.mfa_at)
+        .bind(s.incomplete_notice)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The live sessions of a person, most recently seen first.
+    pub async fn sessions_of(&mut self, user: UserId) -> Result<Vec<SessionListing>> {
+        let rows = sqlx::query(
+            "SELECT rowid AS id, id_hash, ip, user_agent, created_at, last_seen_at, state \
+             FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, rowid DESC",
+        )
+        .bind(user.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(SessionListing {
+                    id: r.try_get("id")?,
+                    id_hash: r.try_get("id_hash")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                    state: SessionState::from_db(&state),
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one session of a person by its row id; someone else's session
+    /// is not found.
+    pub async fn delete_session_of(&mut self, user: UserId, id: i64) -> Result<()> {
+        let done = sqlx::query("DELETE FROM sessions WHERE rowid = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user.0)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(crate::StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn session(&mut self, id_hash: &str) -> Result<Option<SessionRow>> {
-        let row = sqlx::query("SELECT user_id, csrf_token, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+        let row = sqlx::query("SELECT user_id, csrf_token, created_at, last_seen_at, expires_at, state, mfa_at, incomplete_notice FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .fetch_optional(self.conn())
             .await?;
@@ -53,6 +146,9 @@ impl Tx {
                 created_at: r.try_get("created_at")?,
                 last_seen_at: r.try_get("last_seen_at")?,
                 expires_at: r.try_get("expires_at")?,
+                state: SessionState::from_db(&r.try_get::<String, _>("state")?),
+                mfa_at: r.try_get("mfa_at")?,
+                incomplete_notice: r.try_get("incomplete_notice")?,
             })
         })
         .transpose()

@@ -127,9 +127,17 @@ async fn account_search_and_membership_filter() {
             .total,
         1
     );
-    // `_` and `%` are literal characters, not wildcards.
+    // `_` and `%` are literal characters, not wildcards: "t_nants" would
+    // match "tenants" if `_` were a wildcard; "s_u" is in "tenants_union".
     assert_eq!(
         tx.accounts(&search("s_u"), PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        tx.accounts(&search("t_nants"), PageRequest::default())
             .await
             .unwrap()
             .total,
@@ -158,4 +166,174 @@ async fn account_search_and_membership_filter() {
         .unwrap();
     assert_eq!((all.total, all.items.len()), (3, 1));
     assert!(tx.user(UserId(999)).await.is_err());
+}
+
+fn audit_entry<'a>(
+    actor: &'a konbit_core::authz::Actor,
+    action: &'a str,
+    account: Option<i64>,
+    new: serde_json::Value,
+) -> NewAuditEntry<'a> {
+    NewAuditEntry {
+        actor,
+        impersonator: None,
+        action,
+        object_kind: "account",
+        object_id: account.unwrap_or(0).to_string(),
+        account_id: account.map(konbit_core::model::AccountId),
+        old_value: None,
+        new_value: Some(new),
+    }
+}
+
+#[tokio::test]
+async fn audit_entries_are_chained_redacted_and_filtered() {
+    let (_d, store) = fresh().await;
+    let cli = konbit_core::authz::Actor::operator_cli();
+    let mut tx = store.write().await.unwrap();
+    for (i, account) in [Some(1), Some(2), None, Some(1)].into_iter().enumerate() {
+        let new = serde_json::json!({ "n": i, "password_hash": "$argon2id$secret", "nested": { "secret_hash": "s3cr3t" } });
+        tx.insert_audit(
+            audit_entry(&cli, "account_updated", account, new),
+            100 + i as i64,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let report = tx.verify_audit_chain().await.unwrap();
+    assert_eq!(report.entries, 4);
+    assert_eq!(report.first_bad, None);
+    let all = tx.audit_entries(None, 10).await.unwrap();
+    for e in &all {
+        let v = e.new_value.as_deref().unwrap();
+        assert!(!v.contains("argon2id") && !v.contains("s3cr3t"), "{v}");
+    }
+    assert_eq!(all[0].prev_hash.as_deref(), all[1].hash.as_deref());
+
+    let only_1 = AuditFilter {
+        visible_accounts: Some(vec![konbit_core::model::AccountId(1)]),
+        ..Default::default()
+    };
+    let page = tx
+        .audit_page(&only_1, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    assert!(page.items.iter().all(|e| e.account_id == Some(1)));
+    let nothing = AuditFilter {
+        visible_accounts: Some(vec![]),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.audit_page(&nothing, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let dates = AuditFilter {
+        from: Some(101),
+        to: Some(103),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.audit_page(&dates, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    let by_label = AuditFilter {
+        actor_label: Some("cli".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        tx.audit_page(&by_label, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        4
+    );
+    drop(tx);
+
+    // Tampering with a stored row names it.
+    sqlx::query("UPDATE audit_log SET new_value = '{}' WHERE id = 2")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let report = store
+        .read()
+        .await
+        .unwrap()
+        .verify_audit_chain()
+        .await
+        .unwrap();
+    let bad = report.first_bad.unwrap();
+    assert_eq!(
+        (bad.id, bad.problem),
+        (2, konbit_core::audit::Problem::Modified)
+    );
+}
+
+#[tokio::test]
+async fn entries_written_before_the_chain_are_backfilled_once() {
+    let (_d, store) = fresh().await;
+    let cli = konbit_core::authz::Actor::operator_cli();
+    let mut tx = store.write().await.unwrap();
+    for i in 0..3 {
+        tx.insert_audit(
+            audit_entry(&cli, "account_created", Some(i), serde_json::json!({})),
+            i,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // As they were before migration 0004.
+    sqlx::query("UPDATE audit_log SET prev_hash = NULL, hash = NULL")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let report = store
+        .read()
+        .await
+        .unwrap()
+        .verify_audit_chain()
+        .await
+        .unwrap();
+    assert_eq!(
+        report.first_bad.unwrap().problem,
+        konbit_core::audit::Problem::Unhashed
+    );
+    store.migrate().await.unwrap();
+    let report = store
+        .read()
+        .await
+        .unwrap()
+        .verify_audit_chain()
+        .await
+        .unwrap();
+    assert_eq!((report.entries, report.first_bad), (3, None));
+    // The chain goes on from the backfilled entries.
+    let mut tx = store.write().await.unwrap();
+    tx.insert_audit(
+        audit_entry(&cli, "account_updated", Some(1), serde_json::json!({})),
+        9,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(tx.backfill_audit_chain().await.unwrap(), 0);
+    drop(tx);
+    let report = store
+        .read()
+        .await
+        .unwrap()
+        .verify_audit_chain()
+        .await
+        .unwrap();
+    assert_eq!((report.entries, report.first_bad), (4, None));
 }

@@ -3,7 +3,7 @@
 
 use crate::{Result, StoreError, Tx};
 use konbit_core::authz::Scope;
-use konbit_core::model::{ApiToken, Timestamp, TokenId, UserId};
+use konbit_core::model::{AccountId, ApiToken, Timestamp, TokenId, UserId};
 use konbit_core::names::Label;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -14,6 +14,7 @@ pub struct NewToken {
     pub prefix: String,
     pub secret_hash: String,
     pub scopes: Vec<Scope>,
+    pub account_id: Option<AccountId>,
     pub expires_at: Option<Timestamp>,
 }
 
@@ -38,6 +39,7 @@ fn from_row(row: &SqliteRow) -> Result<ApiToken> {
         name: Label::parse("name", row.try_get("name")?)?,
         prefix: row.try_get("prefix")?,
         scopes: scopes.split_whitespace().filter_map(Scope::parse).collect(),
+        account_id: row.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
         expires_at: row.try_get("expires_at")?,
         last_used_at: row.try_get("last_used_at")?,
         created_at: row.try_get("created_at")?,
@@ -47,8 +49,8 @@ fn from_row(row: &SqliteRow) -> Result<ApiToken> {
 impl Tx {
     pub async fn insert_token(&mut self, t: &NewToken, now: Timestamp) -> Result<TokenId> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, prefix, secret_hash, scopes, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, prefix, secret_hash, scopes, expires_at, created_at, account_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(t.user_id.0)
         .bind(t.name.as_str())
@@ -57,6 +59,7 @@ impl Tx {
         .bind(scopes_to_db(&t.scopes))
         .bind(t.expires_at)
         .bind(now)
+        .bind(t.account_id.map(|a| a.0))
         .fetch_one(self.conn())
         .await?;
         Ok(TokenId(id))

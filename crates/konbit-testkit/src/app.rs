@@ -53,8 +53,13 @@ impl TestApp {
         Self::spawn_with(AppConfig::default()).await
     }
 
-    pub async fn spawn_with(config: AppConfig) -> Result<Self> {
+    pub async fn spawn_with(mut config: AppConfig) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("konbit-test-").tempdir()?;
+        // The key that seals 2FA secrets lives in the state dir, as in
+        // production.
+        if config.secret_key_file.is_none() {
+            config.secret_key_file = Some(dir.path().join("secret.key"));
+        }
         let store = Store::open(&dir.path().join("konbit.db")).await?;
         store.migrate().await?;
         let app = App::new(store, config);
@@ -228,6 +233,7 @@ impl TestApp {
             name: "test".into(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expires_in_days: None,
+            account_id: None,
         };
         let t = self
             .app
@@ -266,6 +272,7 @@ impl TestApp {
             "SELECT group_concat(id || name || scopes || coalesce(revoked_at, '-'), ';') FROM api_tokens",
             "SELECT group_concat(id_hash || user_id, ';') FROM sessions",
             "SELECT group_concat(kind || object_id || generation, ';') FROM reconcile_queue",
+            "SELECT group_concat(user_id || secret_sealed || coalesce(enabled_at, '-'), ';') FROM two_factor",
         ];
         let mut out = String::new();
         for q in queries {

@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use konbit_app::auth::{ClientInfo, SessionInfo};
+use konbit_core::two_factor::SessionState;
 use std::net::SocketAddr;
 
 /// Reads one cookie from the request headers.
@@ -41,6 +42,10 @@ pub fn client_info(parts: &Parts) -> ClientInfo {
 pub struct Ctx {
     pub tr: Tr,
     pub session: Option<SessionInfo>,
+    /// A session that is not full yet (second factor pending, or an
+    /// enrolment the policy requires): it reaches only the pages that
+    /// complete it.
+    pub partial: Option<SessionInfo>,
     /// The raw session cookie, to end or rotate it.
     pub session_cookie: Option<String>,
     pub client: ClientInfo,
@@ -78,7 +83,14 @@ impl FromRequestParts<AppState> for Ctx {
                 .map_err(|e| PanelError::from_app(fallback, e))?,
             None => None,
         };
-        let preference = session.as_ref().and_then(|s| s.person.locale);
+        let (session, partial) = match session {
+            Some(s) if s.state == SessionState::Full => (Some(s), None),
+            other => (None, other),
+        };
+        let preference = session
+            .as_ref()
+            .or(partial.as_ref())
+            .and_then(|s| s.person.locale);
         let tr = Tr::new(negotiate(preference, lang_cookie, accept));
         let path = parts
             .uri
@@ -88,6 +100,7 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             tr,
             session,
+            partial,
             session_cookie: raw,
             client,
             path,
@@ -110,12 +123,56 @@ impl std::ops::Deref for Signed {
     }
 }
 
-pub struct ToSignIn(String);
+pub enum ToSignIn {
+    /// The sign-in page, then back to this path.
+    Next(String),
+    /// Straight to this path (the step a session still lacks).
+    Exact(String),
+}
 
 impl IntoResponse for ToSignIn {
     fn into_response(self) -> Response {
-        let next = url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>();
-        Redirect::to(&format!("/login?next={next}")).into_response()
+        match self {
+            Self::Next(path) => {
+                let next =
+                    url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            Self::Exact(path) => Redirect::to(&path).into_response(),
+        }
+    }
+}
+
+/// A panel request from a session in any state: full, second factor
+/// pending, or enrolment required. Only the pages that complete a sign-in
+/// take it; everything else takes [`Signed`].
+#[derive(Clone)]
+pub struct AnySession {
+    pub ctx: Ctx,
+    pub session: SessionInfo,
+}
+
+impl std::ops::Deref for AnySession {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+impl FromRequestParts<AppState> for AnySession {
+    type Rejection = SignedRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(SignedRejection::Error)?;
+        match ctx.session.clone().or_else(|| ctx.partial.clone()) {
+            Some(session) => Ok(AnySession { ctx, session }),
+            None => Err(SignedRejection::SignIn(ToSignIn::Exact("/login".into()))),
+        }
     }
 }
 
@@ -145,6 +202,15 @@ impl FromRequestParts<AppState> for Signed {
             .map_err(SignedRejection::Error)?;
         match ctx.session.clone() {
             Some(session) => Ok(Signed { ctx, session }),
+            // A half-signed-in session goes to the step that completes it,
+            // and nowhere else.
+            None if ctx.partial.is_some() => {
+                let to = match ctx.partial.as_ref().map(|p| p.state) {
+                    Some(SessionState::MustEnrol) => "/settings/2fa",
+                    _ => "/login/2fa",
+                };
+                Err(SignedRejection::SignIn(ToSignIn::Exact(to.into())))
+            }
             None => {
                 // Only a page you can come back to is worth returning to.
                 let next = if parts.method == axum::http::Method::GET {
@@ -152,7 +218,7 @@ impl FromRequestParts<AppState> for Signed {
                 } else {
                     "/".into()
                 };
-                Err(SignedRejection::SignIn(ToSignIn(next)))
+                Err(SignedRejection::SignIn(ToSignIn::Next(next)))
             }
         }
     }

@@ -2,7 +2,7 @@
 //! and checked against the session's CSRF token before a handler sees them.
 
 use crate::AppState;
-use crate::context::{Signed, SignedRejection};
+use crate::context::{AnySession, Signed, SignedRejection};
 use crate::error::PanelError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -81,5 +81,32 @@ impl FromRequest<AppState> for CsrfForm {
             )));
         }
         Ok(Self { signed, form })
+    }
+}
+
+/// A form posted from a session in any state (see [`AnySession`]), whose
+/// `_csrf` matched that session's token.
+pub struct AnyCsrfForm {
+    pub any: AnySession,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for AnyCsrfForm {
+    type Rejection = SignedRejection;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let any = AnySession::from_request_parts(&mut parts, state).await?;
+        let tr = any.tr;
+        let form = FormData::from_body(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|code| SignedRejection::Error(PanelError::new(tr, code)))?;
+        if !konbit_app::secret::same(form.get("_csrf"), &any.session.csrf_token) {
+            return Err(SignedRejection::Error(PanelError::new(
+                tr,
+                ErrorCode::CsrfRejected,
+            )));
+        }
+        Ok(Self { any, form })
     }
 }

@@ -225,6 +225,25 @@ mod tests {
     }
 
     #[test]
+    fn no_message_is_defined_twice() {
+        for (lang, src) in [("fr", FR), ("en", EN)] {
+            let mut seen = std::collections::BTreeSet::new();
+            for line in src
+                .lines()
+                .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            {
+                if let Some((id, _)) = line.split_once(" =") {
+                    assert!(
+                        seen.insert(id.trim().to_owned()),
+                        "{lang}: `{}` is defined twice",
+                        id.trim()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn french_and_english_define_the_same_messages() {
         let (fr, en) = (ids(FR), ids(EN));
         assert!(fr.len() > 50);

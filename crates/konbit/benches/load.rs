@@ -76,7 +76,14 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run(&settings))
+    // On Ctrl-C the run is dropped, and with it the server (killed) and the
+    // temp dir (removed).
+    rt.block_on(async {
+        tokio::select! {
+            done = run(&settings) => done,
+            _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+        }
+    })
 }
 
 async fn run(s: &Settings) -> Result<()> {
@@ -395,6 +402,7 @@ async fn seed(db: &Path, s: &Settings) -> Result<Seeded> {
         name: "bench".into(),
         scopes: vec!["accounts:read".into(), "accounts:write".into()],
         expires_in_days: None,
+        account_id: None,
     };
     let token = app
         .tokens()

@@ -25,6 +25,91 @@ pub struct Config {
     pub public_url: url::Url,
     pub session: SessionConfig,
     pub accounts: AccountsConfig,
+    #[serde(default)]
+    pub security: SecurityConfig,
+    #[serde(default)]
+    pub rate_limits: RateLimitsConfig,
+    #[serde(default)]
+    pub password_reset: PasswordResetConfig,
+    /// The SMTP relay for Konbit's own e-mail (password reset links).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpSection>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Who must use two-step verification: "none", "admins" or "everyone".
+    pub require_2fa: konbit_core::two_factor::TwoFactorPolicy,
+    /// The key that seals TOTP secrets, relative to `state_dir` unless
+    /// absolute. Created on first use with mode 0600; back it up apart
+    /// from the database.
+    pub key_file: PathBuf,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            require_2fa: Default::default(),
+            key_file: PathBuf::from("secret.key"),
+        }
+    }
+}
+
+/// Attempts per client IP and per account on sign-in, the 2FA step and
+/// password reset, within a sliding window (kept in memory on each node).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    pub window_seconds: u64,
+    pub per_ip: u32,
+    pub per_account: u32,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        let d = konbit_app::rate_limit::RateLimits::default();
+        Self {
+            window_seconds: d.window_secs,
+            per_ip: d.per_ip,
+            per_account: d.per_account,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfig {
+    /// How long a reset link works.
+    pub link_minutes: u32,
+}
+
+impl Default for PasswordResetConfig {
+    fn default() -> Self {
+        Self { link_minutes: 60 }
+    }
+}
+
+/// Plain SMTP to a relay (no TLS in this build: use a relay on loopback or
+/// a trusted network, such as the local Postfix).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSection {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    pub from: String,
+    /// Must stay false: this build has no TLS stack.
+    #[serde(default)]
+    pub starttls: bool,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    25
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +142,10 @@ impl Default for Config {
             accounts: AccountsConfig {
                 deletion_grace_days: 30,
             },
+            security: SecurityConfig::default(),
+            rate_limits: RateLimitsConfig::default(),
+            password_reset: PasswordResetConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -80,6 +169,29 @@ impl Config {
             session_idle_secs: i64::from(self.session.idle_minutes) * 60,
             session_absolute_secs: i64::from(self.session.absolute_hours) * 3600,
             deletion_grace_secs: i64::from(self.accounts.deletion_grace_days) * 86_400,
+            two_factor_policy: self.security.require_2fa,
+            secret_key_file: Some(self.key_file_path()),
+            rate_limits: konbit_app::rate_limit::RateLimits {
+                window_secs: self.rate_limits.window_seconds,
+                per_ip: self.rate_limits.per_ip,
+                per_account: self.rate_limits.per_account,
+            },
+            password_reset_ttl_secs: i64::from(self.password_reset.link_minutes) * 60,
+            smtp: self.smtp.as_ref().map(|s| konbit_app::mail::SmtpConfig {
+                host: s.host.clone(),
+                port: s.port,
+                from: s.from.clone(),
+                username: s.username.clone(),
+                password: s.password.clone(),
+            }),
+        }
+    }
+
+    pub fn key_file_path(&self) -> PathBuf {
+        if self.security.key_file.is_absolute() {
+            self.security.key_file.clone()
+        } else {
+            self.state_dir.join(&self.security.key_file)
         }
     }
 
@@ -104,7 +216,11 @@ impl Config {
         }
         let env = Env::prefixed("KONBIT_").split("__").filter(|k| {
             let k = k.as_str().to_ascii_lowercase();
-            !(k == "config" || k.starts_with("playground") || k.starts_with("test"))
+            // Variables of Konbit's scripts, tests and bench are not settings.
+            !(k == "config"
+                || k.starts_with("playground")
+                || k.starts_with("test")
+                || k.starts_with("bench"))
         });
         fig = fig.merge(Named(env, |k| {
             format!("KONBIT_{}", k.join("__").to_ascii_uppercase())
@@ -124,6 +240,20 @@ impl Config {
         if !matches!(self.public_url.scheme(), "http" | "https") {
             return Err(Box::new(figment::Error::from(
                 "public_url must start with http:// or https://".to_owned(),
+            )));
+        }
+        if self.smtp.as_ref().is_some_and(|s| s.starttls) {
+            return Err(Box::new(figment::Error::from(
+                "smtp.starttls = true is not supported: this build speaks plain SMTP to a local relay (see the docs)".to_owned(),
+            )));
+        }
+        if self.rate_limits.window_seconds == 0
+            || self.rate_limits.per_ip == 0
+            || self.rate_limits.per_account == 0
+            || self.password_reset.link_minutes == 0
+        {
+            return Err(Box::new(figment::Error::from(
+                "rate_limits.* and password_reset.link_minutes must be at least 1".to_owned(),
             )));
         }
         if self.session.idle_minutes == 0 || self.session.absolute_hours == 0 {
@@ -148,7 +278,24 @@ impl Config {
              idle_minutes = {idle}\n\
              absolute_hours = {absolute}\n\n\
              [accounts]\n\
-             deletion_grace_days = {grace}\n",
+             deletion_grace_days = {grace}\n\n\
+             [security]\n\
+             # Who must use two-step verification: \"none\", \"admins\" or \"everyone\".\n\
+             require_2fa = \"none\"\n\
+             # Seals 2FA secrets; keep it out of database backups, back it up apart.\n\
+             key_file = \"secret.key\"\n\n\
+             [rate_limits]\n\
+             window_seconds = {window}\n\
+             per_ip = {per_ip}\n\
+             per_account = {per_account}\n\n\
+             [password_reset]\n\
+             link_minutes = {link_minutes}\n\n\
+             # Password reset e-mail goes through a relay over plain SMTP (no TLS):\n\
+             # use a relay on this machine, such as Postfix on 127.0.0.1.\n\
+             # [smtp]\n\
+             # host = \"127.0.0.1\"\n\
+             # port = 25\n\
+             # from = \"Konbit <konbit@coop.example>\"\n",
             state_dir = toml_string(&self.state_dir.to_string_lossy()),
             database = toml_string(&self.database.to_string_lossy()),
             listen = self.listen,
@@ -156,6 +303,10 @@ impl Config {
             idle = self.session.idle_minutes,
             absolute = self.session.absolute_hours,
             grace = self.accounts.deletion_grace_days,
+            window = self.rate_limits.window_seconds,
+            per_ip = self.rate_limits.per_ip,
+            per_account = self.rate_limits.per_account,
+            link_minutes = self.password_reset.link_minutes,
         )
     }
 }

@@ -41,6 +41,8 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_CONFLICT: u8 = 3;
 pub const EXIT_NOT_FOUND: u8 = 4;
 pub const EXIT_INVALID: u8 = 5;
+/// `konbit audit verify`: the audit log's hash chain is broken (see `cli/audit.rs`).
+pub const EXIT_AUDIT_BROKEN: u8 = 6;
 
 pub fn fail(format: Format, e: AppError) -> ExitCode {
     let tr = tr();

@@ -273,3 +273,158 @@ error-title-415 = Wrong content type
 error-title-422 = Invalid information
 error-title-423 = Account locked
 error-title-500 = Internal error
+
+## Audit log
+nav-audit = Audit log
+audit-title = Audit log
+audit-intro = Every change made to your accounts, by whom, when and from where. Times are in UTC.
+audit-filter = Filter
+audit-any-account = All accounts
+audit-any-kind = Everything
+audit-apply = Show
+audit-reset = Clear the filters
+audit-entries = Entries
+audit-total = { $count ->
+    [0] No entries
+    [one] One entry
+   *[other] { $count } entries
+}
+audit-none = No entry matches.
+audit-export-csv = Download as CSV (spreadsheet)
+audit-see-all = See the whole audit log of this account
+audit-by = by { $actor } ({ $source })
+audit-from-ip = address { $ip }
+audit-empty = (empty)
+audit-became = became
+audit-field-label = { $field }:
+audit-value-yes = yes
+audit-value-no = no
+audit-sign-out = Signed out
+audit-kind-account = Account
+audit-kind-membership = Membership
+audit-kind-user = Person
+audit-kind-api-token = API token
+audit-kind-quota-profile = Quota profile
+audit-field-name = Name
+audit-field-display-name = Full name
+audit-field-quota-profile-name = Quota profile
+audit-field-locked = Locked
+audit-field-lock-reason = Reason for the lock
+audit-field-deleted-at = Deleted on
+audit-field-purge-after = Removed for good after
+audit-field-role = Role
+audit-field-user-id = Person (number)
+audit-field-email = E-mail address
+audit-field-is-admin = Operator admin
+audit-field-locale = Language
+audit-field-memberships = Accounts
+audit-field-password = Password
+audit-field-scopes = Scopes
+audit-field-expires-at = Expires on
+audit-field-last-used-at = Last used on
+audit-field-prefix = Token start
+audit-field-sessions-ended = Sessions ended
+audit-field-account-count = Accounts using it
+audit-field-limits-domains = Domains
+audit-field-limits-mailboxes = Mailboxes
+audit-field-limits-mail-storage-mb = Mail storage (MB)
+audit-field-limits-aliases = Mail aliases
+audit-field-limits-mailing-lists = Mailing lists
+audit-field-limits-sites = Websites
+audit-field-limits-sftp-accounts = SFTP accounts
+audit-field-limits-databases = Databases
+audit-field-limits-disk-mb = Web disk space (MB)
+field-account-id = Account
+field-kind = Kind of object
+field-object-id = Object number
+field-actor = Made by (e-mail address)
+field-from = From (date)
+field-to = To (date, included)
+hint-from = Written year-month-day, for example 2025-01-31.
+hint-to = Written year-month-day, for example 2025-01-31.
+rule-date-format = { $field }: write the date as year-month-day, for example 2025-01-31.
+rule-date-order = { $field }: this date comes before the start date.
+
+## Account security: two-factor, rate limits, password reset, sessions (issue 3)
+rate-limited-seconds = Too many attempts. Try again in { $seconds } seconds.
+rate-limited-minutes = Too many attempts. Try again in { $minutes } minutes.
+error-rate-limited = Too many attempts. Wait a moment and try again.
+error-two-factor-required = Your co-op requires two-step verification for this: sign in again with your code first.
+error-invalid-code = This code is wrong or was already used.
+error-invalid-link = This link is no longer valid.
+error-title-410 = Link no longer valid
+error-title-429 = Too many attempts
+two-factor-code-empty = Type the code from your app, or a recovery code.
+two-factor-code-too-long = This code is far too long: a code has 6 digits, a recovery code 16 characters.
+two-factor-code-length = A code from the app has exactly 6 digits.
+two-factor-code-digits = A code from the app has digits only (a recovery code has 16 letters and digits).
+two-factor-code-wrong = This code is wrong or was already used. Wait for the next code and try again.
+two-factor-login-title = Two-step verification
+two-factor-login-lead = Type the 6-digit code your authenticator app shows, or one of your recovery codes.
+field-code = Code
+two-factor-login-submit = Verify
+two-factor-cancel = Cancel and sign out
+two-factor-title = Two-step verification
+two-factor-lead = Besides your password, a code from an app on your phone (such as Aegis, FreeOTP or Google Authenticator) protects your account.
+two-factor-required-notice = Your co-op requires two-step verification. Set it up to continue.
+two-factor-enabled-now = Two-step verification is on
+two-factor-recovery-once = Keep these recovery codes somewhere safe. Each one works once if you lose your phone. They are shown only now.
+two-factor-continue = Continue
+two-factor-on = Two-step verification is on.
+two-factor-off = Two-step verification is off.
+two-factor-recovery-left = { $count ->
+    [one] One unused recovery code left.
+   *[other] { $count } unused recovery codes left.
+}
+field-proof = Current code or password
+hint-proof = A code from your app, a recovery code, or your password.
+two-factor-disable = Turn off two-step verification
+two-factor-cannot-disable = Your co-op requires two-step verification, so it cannot be turned off.
+two-factor-proof-wrong = This code or password is wrong.
+two-factor-enrol-heading = Set up your app
+two-factor-enrol-scan = Scan this QR code with your authenticator app.
+two-factor-qr-caption = QR code of your secret key (the same key is written below).
+two-factor-enrol-type = Or type this key into the app:
+two-factor-secret = Secret key
+two-factor-enrol-confirm = Code shown by the app
+two-factor-enable = Turn on
+two-factor-start = Set up two-step verification
+two-factor-manage = Manage two-step verification
+flash-two-factor-disabled = Two-step verification is off.
+flash-session-ended = The session was ended.
+flash-password-reset-done = Your password was changed. Sign in with it.
+login-forgot = Forgot your password?
+reset-title = Reset your password
+reset-lead = Give your e-mail address: we send you a link to choose a new password.
+reset-sent = If this address belongs to someone here, a link is on its way. Check your inbox.
+reset-submit = Send the link
+reset-back = Back to sign-in
+reset-new-title = Choose a new password
+reset-link-invalid = This link no longer works: it was already used, it has expired, or it is not valid. Ask for a new one.
+reset-again = Ask for a new link
+reset-set = Set the password
+reset-mail-subject = Konbit: reset your password
+reset-mail-body = Hello,
+
+    Someone (probably you) asked to reset the password of your Konbit account.
+    To choose a new password, open this link within { $minutes } minutes:
+
+    { $link }
+
+    The link works once. If you did not ask for it, ignore this message: your password does not change.
+session-device = Device
+session-ip = IP address
+session-created = Signed in
+session-last-seen = Last seen
+session-current = this one
+session-pending = not verified
+session-end = End
+dashboard-incomplete-sign-ins = { $count ->
+    [one] Someone typed your password correctly but did not finish two-step verification. If it was not you, change your password.
+   *[other] { $count } sign-ins used your password correctly but did not finish two-step verification. If it was not you, change your password.
+}
+
+## Tokens limited to one account
+hint-account-id = A token limited to one account cannot reach any other, nor the co-op's settings.
+token-all-accounts = Every account I can reach
+token-limited-to = Only { $name }

@@ -273,3 +273,158 @@ error-title-415 = Mauvais type de contenu
 error-title-422 = Informations non valides
 error-title-423 = Compte verrouillé
 error-title-500 = Erreur interne
+
+## Journal d'audit
+nav-audit = Journal
+audit-title = Journal des modifications
+audit-intro = Chaque modification apportée à vos comptes : qui l'a faite, quand et d'où. Les heures sont en UTC.
+audit-filter = Filtrer
+audit-any-account = Tous les comptes
+audit-any-kind = Tout
+audit-apply = Afficher
+audit-reset = Effacer les filtres
+audit-entries = Entrées
+audit-total = { $count ->
+    [0] Aucune entrée
+    [one] Une entrée
+   *[other] { $count } entrées
+}
+audit-none = Aucune entrée ne correspond.
+audit-export-csv = Télécharger en CSV (tableur)
+audit-see-all = Voir tout le journal de ce compte
+audit-by = par { $actor } ({ $source })
+audit-from-ip = adresse { $ip }
+audit-empty = (vide)
+audit-became = est devenu
+audit-field-label = { $field } :
+audit-value-yes = oui
+audit-value-no = non
+audit-sign-out = Déconnexion
+audit-kind-account = Compte
+audit-kind-membership = Appartenance
+audit-kind-user = Personne
+audit-kind-api-token = Jeton d'API
+audit-kind-quota-profile = Profil de quotas
+audit-field-name = Nom
+audit-field-display-name = Nom complet
+audit-field-quota-profile-name = Profil de quotas
+audit-field-locked = Verrouillé
+audit-field-lock-reason = Raison du verrouillage
+audit-field-deleted-at = Supprimé le
+audit-field-purge-after = Effacé définitivement après
+audit-field-role = Rôle
+audit-field-user-id = Personne (numéro)
+audit-field-email = Adresse courriel
+audit-field-is-admin = Administrateur de la coop
+audit-field-locale = Langue
+audit-field-memberships = Comptes
+audit-field-password = Mot de passe
+audit-field-scopes = Portées
+audit-field-expires-at = Expire le
+audit-field-last-used-at = Dernière utilisation le
+audit-field-prefix = Début du jeton
+audit-field-sessions-ended = Sessions fermées
+audit-field-account-count = Comptes qui l'utilisent
+audit-field-limits-domains = Domaines
+audit-field-limits-mailboxes = Boîtes courriel
+audit-field-limits-mail-storage-mb = Espace courriel (Mo)
+audit-field-limits-aliases = Alias courriel
+audit-field-limits-mailing-lists = Listes de diffusion
+audit-field-limits-sites = Sites Web
+audit-field-limits-sftp-accounts = Comptes SFTP
+audit-field-limits-databases = Bases de données
+audit-field-limits-disk-mb = Espace disque Web (Mo)
+field-account-id = Compte
+field-kind = Type d'objet
+field-object-id = Numéro de l'objet
+field-actor = Fait par (adresse courriel)
+field-from = Du (date)
+field-to = Au (date, incluse)
+hint-from = Sous la forme année-mois-jour, par exemple 2025-01-31.
+hint-to = Sous la forme année-mois-jour, par exemple 2025-01-31.
+rule-date-format = { $field } : écrivez la date sous la forme année-mois-jour, par exemple 2025-01-31.
+rule-date-order = { $field } : cette date vient avant la date de début.
+
+## Sécurité du compte : double vérification, limites d'essais, mot de passe oublié, sessions (issue 3)
+rate-limited-seconds = Trop d'essais. Réessayez dans { $seconds } secondes.
+rate-limited-minutes = Trop d'essais. Réessayez dans { $minutes } minutes.
+error-rate-limited = Trop d'essais. Attendez un peu et réessayez.
+error-two-factor-required = Votre coopérative exige la vérification en deux étapes pour ceci : reconnectez-vous d'abord avec votre code.
+error-invalid-code = Ce code est erroné ou a déjà servi.
+error-invalid-link = Ce lien n'est plus valide.
+error-title-410 = Lien expiré
+error-title-429 = Trop d'essais
+two-factor-code-empty = Tapez le code de votre application, ou un code de secours.
+two-factor-code-too-long = Ce code est beaucoup trop long : un code a 6 chiffres, un code de secours 16 caractères.
+two-factor-code-length = Le code de l'application a exactement 6 chiffres.
+two-factor-code-digits = Le code de l'application n'a que des chiffres (un code de secours a 16 lettres et chiffres).
+two-factor-code-wrong = Ce code est erroné ou a déjà servi. Attendez le prochain code et réessayez.
+two-factor-login-title = Vérification en deux étapes
+two-factor-login-lead = Tapez le code à 6 chiffres affiché par votre application d'authentification, ou un de vos codes de secours.
+field-code = Code
+two-factor-login-submit = Vérifier
+two-factor-cancel = Annuler et me déconnecter
+two-factor-title = Vérification en deux étapes
+two-factor-lead = En plus de votre mot de passe, un code venant d'une application sur votre cellulaire (comme Aegis, FreeOTP ou Google Authenticator) protège votre compte.
+two-factor-required-notice = Votre coopérative exige la vérification en deux étapes. Activez-la pour continuer.
+two-factor-enabled-now = La vérification en deux étapes est activée
+two-factor-recovery-once = Gardez ces codes de secours en lieu sûr. Chacun sert une seule fois si vous perdez votre cellulaire. Ils ne sont affichés que maintenant.
+two-factor-continue = Continuer
+two-factor-on = La vérification en deux étapes est activée.
+two-factor-off = La vérification en deux étapes est désactivée.
+two-factor-recovery-left = { $count ->
+    [one] Il reste un code de secours inutilisé.
+   *[other] Il reste { $count } codes de secours inutilisés.
+}
+field-proof = Code actuel ou mot de passe
+hint-proof = Un code de votre application, un code de secours ou votre mot de passe.
+two-factor-disable = Désactiver la vérification en deux étapes
+two-factor-cannot-disable = Votre coopérative exige la vérification en deux étapes : elle ne peut pas être désactivée.
+two-factor-proof-wrong = Ce code ou ce mot de passe est erroné.
+two-factor-enrol-heading = Configurer votre application
+two-factor-enrol-scan = Balayez ce code QR avec votre application d'authentification.
+two-factor-qr-caption = Code QR de votre clé secrète (la même clé est écrite plus bas).
+two-factor-enrol-type = Ou tapez cette clé dans l'application :
+two-factor-secret = Clé secrète
+two-factor-enrol-confirm = Code affiché par l'application
+two-factor-enable = Activer
+two-factor-start = Configurer la vérification en deux étapes
+two-factor-manage = Gérer la vérification en deux étapes
+flash-two-factor-disabled = La vérification en deux étapes est désactivée.
+flash-session-ended = La session a été fermée.
+flash-password-reset-done = Votre mot de passe a été changé. Connectez-vous avec le nouveau.
+login-forgot = Mot de passe oublié?
+reset-title = Réinitialiser votre mot de passe
+reset-lead = Indiquez votre courriel : nous vous envoyons un lien pour choisir un nouveau mot de passe.
+reset-sent = Si ce courriel appartient à quelqu'un ici, un lien s'en vient. Vérifiez votre boîte de réception.
+reset-submit = Envoyer le lien
+reset-back = Retour à la connexion
+reset-new-title = Choisir un nouveau mot de passe
+reset-link-invalid = Ce lien ne fonctionne plus : il a déjà servi, il a expiré ou il n'est pas valide. Demandez-en un nouveau.
+reset-again = Demander un nouveau lien
+reset-set = Enregistrer le mot de passe
+reset-mail-subject = Konbit : réinitialisez votre mot de passe
+reset-mail-body = Bonjour,
+
+    Quelqu'un (sans doute vous) a demandé à réinitialiser le mot de passe de votre compte Konbit.
+    Pour choisir un nouveau mot de passe, ouvrez ce lien d'ici { $minutes } minutes :
+
+    { $link }
+
+    Le lien ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.
+session-device = Appareil
+session-ip = Adresse IP
+session-created = Connexion
+session-last-seen = Dernière activité
+session-current = celle-ci
+session-pending = non vérifiée
+session-end = Fermer
+dashboard-incomplete-sign-ins = { $count ->
+    [one] Quelqu'un a tapé votre mot de passe correctement sans terminer la vérification en deux étapes. Si ce n'était pas vous, changez votre mot de passe.
+   *[other] { $count } connexions ont utilisé votre bon mot de passe sans terminer la vérification en deux étapes. Si ce n'était pas vous, changez votre mot de passe.
+}
+
+## Jetons limités à un compte
+hint-account-id = Un jeton limité à un compte ne peut en atteindre aucun autre, ni les réglages de la coopérative.
+token-all-accounts = Tous les comptes que je peux atteindre
+token-limited-to = Seulement { $name }

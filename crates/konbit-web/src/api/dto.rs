@@ -309,6 +309,8 @@ pub struct TokenDto {
     pub prefix: String,
     /// `area:read` or `area:write`.
     pub scopes: Vec<String>,
+    /// Set when the token is limited to one account.
+    pub account_id: Option<i64>,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub created_at: i64,
@@ -321,6 +323,7 @@ impl From<ApiToken> for TokenDto {
             name: t.name.into_string(),
             prefix: t.prefix,
             scopes: t.scopes.iter().map(ToString::to_string).collect(),
+            account_id: t.account_id.map(|a| a.0),
             expires_at: t.expires_at,
             last_used_at: t.last_used_at,
             created_at: t.created_at,
@@ -336,6 +339,8 @@ pub struct CreateTokenBody {
     pub scopes: Vec<String>,
     /// 1–3650; omit for a token that does not expire.
     pub expires_in_days: Option<u32>,
+    /// Limits the token to one account: it then reaches nothing else.
+    pub account_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]

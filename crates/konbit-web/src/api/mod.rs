@@ -3,6 +3,7 @@
 //! the same handler annotations that register the routes.
 
 mod account;
+pub(crate) mod audit;
 mod dto;
 mod quota_profile;
 mod token;
@@ -72,6 +73,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(token::list, token::create))
         .routes(routes!(token::revoke))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
 }
 
 /// The routes an OpenAPI document declares.
@@ -99,7 +102,7 @@ pub fn specs(doc: &utoipa::openapi::OpenApi) -> Vec<RouteSpec> {
 
 /// API messages follow `Accept-Language`; without it they are in English,
 /// the language of the API's field names and codes.
-fn tr_of(parts: &Parts) -> Tr {
+pub(crate) fn tr_of(parts: &Parts) -> Tr {
     tr_from_headers(&parts.headers)
 }
 

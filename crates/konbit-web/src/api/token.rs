@@ -41,6 +41,7 @@ pub async fn create(
         name: body.name,
         scopes: body.scopes,
         expires_in_days: body.expires_in_days,
+        account_id: body.account_id,
     };
     let t = s
         .app

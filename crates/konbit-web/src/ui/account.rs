@@ -15,7 +15,7 @@ use konbit_app::user::AddPerson;
 use konbit_core::model::Account;
 use konbit_core::model::{AccountId, Person, QuotaProfile, Role, UserId};
 use konbit_core::page::{Page, PageRequest};
-use konbit_store::{AccountFilter, AuditEntry};
+use konbit_store::AccountFilter;
 
 #[derive(Template)]
 #[template(path = "account/list.html")]
@@ -177,7 +177,7 @@ struct ShowPage {
     ov: AccountOverview,
     people: Vec<Person>,
     profiles: Vec<QuotaProfile>,
-    audit: Vec<AuditEntry>,
+    audit: Vec<super::audit::EntryView>,
     can_manage_people: bool,
     is_admin: bool,
     errors: FormErrors,
@@ -235,9 +235,12 @@ async fn show_page(
         Vec::new()
     };
     let can_manage_people = is_admin || actor.role_in(id) == Some(Role::Owner);
-    let audit = match state.app.store.read().await {
-        Ok(mut tx) => tx.audit_entries(Some(id), 10).await.unwrap_or_default(),
-        Err(_) => Vec::new(),
+    let audit = match state.app.audit().recent(actor, id, 10).await {
+        Ok(entries) => entries
+            .iter()
+            .map(|e| super::audit::entry_view(&s.tr, e))
+            .collect(),
+        Err(e) => return s.error(e).into_response(),
     };
     let title = ov.account.display_name.to_string();
     let mut l = Layout::signed(s, "accounts", "accounts-title")

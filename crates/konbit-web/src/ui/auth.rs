@@ -4,7 +4,7 @@ use super::{Layout, render, see_other};
 use crate::AppState;
 use crate::context::{Ctx, cookie};
 use crate::error::PanelError;
-use crate::form::{CsrfForm, FormData};
+use crate::form::{AnyCsrfForm, CsrfForm, FormData};
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::header::SET_COOKIE;
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use konbit_app::AppError;
 use konbit_core::ErrorCode;
 use konbit_core::model::Locale;
+use konbit_core::two_factor::SessionState;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -23,7 +24,7 @@ struct LoginPage {
 }
 
 /// Only paths on this site are valid places to return to.
-fn safe_next(next: Option<String>) -> String {
+pub(crate) fn safe_next(next: Option<String>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -37,7 +38,7 @@ fn safe_next(next: Option<String>) -> String {
     }
 }
 
-fn cookie_header(
+pub(crate) fn cookie_header(
     state: &AppState,
     name: &str,
     value: &str,
@@ -52,7 +53,7 @@ fn cookie_header(
     format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
 }
 
-fn anonymous_layout(ctx: &Ctx, csrf: String) -> Layout {
+pub(crate) fn anonymous_layout(ctx: &Ctx, csrf: String) -> Layout {
     Layout {
         tr: ctx.tr,
         title: ctx.tr.t("login-title"),
@@ -121,7 +122,16 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, req: Request) -> Res
         .await;
     match result {
         Ok(session) => {
-            let mut res = see_other(&next);
+            let to = match session.state {
+                SessionState::Full => next,
+                SessionState::PendingTwoFactor => {
+                    let next =
+                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+                    format!("/login/2fa?next={next}")
+                }
+                SessionState::MustEnrol => "/settings/2fa".into(),
+            };
+            let mut res = see_other(&to);
             let max_age = state.app.config.session_absolute_secs;
             let h = res.headers_mut();
             if let Ok(v) = cookie_header(
@@ -145,22 +155,33 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, req: Request) -> Res
             let msg = ctx.tr.t("error-invalid-credentials");
             login_form(&state, &ctx, email, next, Some(msg), 401)
         }
+        Err(AppError::RateLimited { retry_after_secs }) => {
+            let msg = super::two_factor::retry_message(&ctx.tr, retry_after_secs);
+            super::two_factor::with_retry_after(
+                login_form(&state, &ctx, email, next, Some(msg), 429),
+                retry_after_secs,
+            )
+        }
         Err(e) => PanelError::from_app(ctx.tr, e).into_response(),
     }
 }
 
-fn clear_session(state: &AppState, mut res: Response) -> Response {
+pub(crate) fn clear_session(state: &AppState, mut res: Response) -> Response {
     if let Ok(v) = cookie_header(state, state.web.session_cookie(), "", 0, "Lax").parse() {
         res.headers_mut().append(SET_COOKIE, v);
     }
     res
 }
 
-pub async fn logout(State(state): State<AppState>, f: CsrfForm) -> Response {
-    if let Some(c) = &f.signed.session_cookie
-        && let Err(e) = state.app.auth().sign_out(c).await
+pub async fn logout(State(state): State<AppState>, f: AnyCsrfForm) -> Response {
+    if let Some(c) = &f.any.session_cookie
+        && let Err(e) = state
+            .app
+            .auth()
+            .sign_out_from(c, f.any.client.ip.clone())
+            .await
     {
-        return f.signed.error(e).into_response();
+        return f.any.error(e).into_response();
     }
     clear_session(&state, see_other("/login?flash=signed-out"))
 }

@@ -25,6 +25,8 @@ struct DashboardPage {
     summary: Option<CoopSummary>,
     mine: Vec<AccountOverview>,
     recent: Vec<AccountOverview>,
+    /// Sign-ins with the right password whose second factor never came.
+    incomplete_sign_ins: i64,
 }
 
 async fn overviews(
@@ -102,6 +104,7 @@ pub async fn show(State(state): State<AppState>, s: Signed) -> Response {
             summary,
             mine,
             recent,
+            incomplete_sign_ins: s.session.incomplete_notice,
         },
     )
 }

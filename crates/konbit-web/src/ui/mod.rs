@@ -2,11 +2,14 @@
 //! JavaScript; every page is translated and goes through the same layout.
 
 mod account;
+pub(crate) mod audit;
 mod auth;
 mod dashboard;
+mod password_reset;
 mod quota_profile;
 mod settings;
 mod token;
+mod two_factor;
 
 use crate::RouteTable;
 use crate::context::Signed;
@@ -55,6 +58,19 @@ pub(crate) fn routes() -> RouteTable {
         .post("/settings", settings::update)
         .post("/settings/password", settings::change_password)
         .post("/settings/language", settings::set_language)
+        .get("/login/2fa", two_factor::login_page)
+        .post("/login/2fa", two_factor::login)
+        .get("/settings/2fa", two_factor::settings)
+        .post("/settings/2fa/start", two_factor::start)
+        .post("/settings/2fa/confirm", two_factor::confirm)
+        .post("/settings/2fa/disable", two_factor::disable)
+        .post("/settings/sessions/{id}/end", settings::end_session)
+        .get("/password-reset", password_reset::request_page)
+        .post("/password-reset", password_reset::request)
+        .get("/password-reset/{token}", password_reset::new_page)
+        .post("/password-reset/{token}", password_reset::reset)
+        .get("/audit", audit::list)
+        .get("/audit.csv", audit::export)
 }
 
 async fn healthz() -> impl IntoResponse {

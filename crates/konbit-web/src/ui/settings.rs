@@ -1,13 +1,16 @@
 //! A person's own settings: name, language, password, and signing out of
 //! every device.
 
-use super::{FormErrors, FormOutcome, Layout, form_outcome, query_value, render, see_other};
+use super::{
+    FormErrors, FormOutcome, Layout, form_outcome, parse_id, query_value, render, see_other,
+};
 use crate::AppState;
 use crate::context::Signed;
 use crate::form::CsrfForm;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use konbit_app::auth::SessionEntry;
 use konbit_app::user::UpdatePerson;
 use konbit_core::model::Locale;
 
@@ -19,10 +22,31 @@ struct SettingsPage {
     locale: String,
     errors: FormErrors,
     password_errors: FormErrors,
+    sessions: Vec<SessionEntry>,
+    two_factor_on: bool,
 }
 
-fn page(s: &Signed, errors: FormErrors, password_errors: FormErrors, status: u16) -> Response {
+async fn page(
+    state: &AppState,
+    s: &Signed,
+    errors: FormErrors,
+    password_errors: FormErrors,
+    status: u16,
+) -> Response {
     let p = &s.session.person;
+    let sessions = match state
+        .app
+        .auth()
+        .sessions(&s.session.actor, s.session_cookie.as_deref())
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => return s.error(e).into_response(),
+    };
+    let two_factor_on = match state.app.two_factor().is_enabled(p.id).await {
+        Ok(on) => on,
+        Err(e) => return s.error(e).into_response(),
+    };
     let l = Layout::signed(s, "settings", "settings-title")
         .with_flash(query_value(&s.path, "flash").as_deref());
     let locale = p.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
@@ -35,12 +59,38 @@ fn page(s: &Signed, errors: FormErrors, password_errors: FormErrors, status: u16
             locale,
             errors,
             password_errors,
+            sessions,
+            two_factor_on,
         },
     )
 }
 
-pub async fn show(s: Signed) -> Response {
-    page(&s, FormErrors::default(), FormErrors::default(), 200)
+pub async fn show(State(state): State<AppState>, s: Signed) -> Response {
+    page(
+        &state,
+        &s,
+        FormErrors::default(),
+        FormErrors::default(),
+        200,
+    )
+    .await
+}
+
+/// POST /settings/sessions/{id}/end: ends one of the person's own sessions.
+pub async fn end_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    f: CsrfForm,
+) -> Response {
+    let s = &f.signed;
+    let id = match parse_id(s.tr, &id) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    match state.app.auth().end_session(&s.session.actor, id).await {
+        Ok(()) => see_other("/settings?flash=session-ended"),
+        Err(e) => s.error(e).into_response(),
+    }
 }
 
 pub async fn update(State(state): State<AppState>, f: CsrfForm) -> Response {
@@ -58,7 +108,9 @@ pub async fn update(State(state): State<AppState>, f: CsrfForm) -> Response {
     match state.app.users().update(&s.session.actor, me, input).await {
         Ok(_) => see_other("/settings?flash=settings-saved"),
         Err(e) => match form_outcome(&s.tr, e) {
-            FormOutcome::Show(errors, status) => page(s, errors, FormErrors::default(), status),
+            FormOutcome::Show(errors, status) => {
+                page(&state, s, errors, FormErrors::default(), status).await
+            }
             FormOutcome::Page(p) => p.into_response(),
         },
     }
@@ -98,7 +150,7 @@ pub async fn change_password(State(state): State<AppState>, f: CsrfForm) -> Resp
             items: vec![("confirm_password".into(), s.tr.t("password-mismatch"))],
             general: None,
         };
-        return page(s, FormErrors::default(), errors, 422);
+        return page(&state, s, FormErrors::default(), errors, 422).await;
     }
     let result = state
         .app
@@ -120,7 +172,7 @@ pub async fn change_password(State(state): State<AppState>, f: CsrfForm) -> Resp
                         *msg = s.tr.t("password-current-wrong");
                     }
                 }
-                page(s, FormErrors::default(), errors, status)
+                page(&state, s, FormErrors::default(), errors, status).await
             }
             FormOutcome::Page(p) => p.into_response(),
         },

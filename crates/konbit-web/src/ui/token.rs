@@ -31,9 +31,21 @@ struct ListPage {
     name: String,
     /// The secret of the token just made: shown once, never again.
     new_secret: Option<String>,
+    /// The accounts the person belongs to, to limit a token to one.
+    accounts: Vec<(i64, String)>,
 }
 
 impl ListPage {
+    fn limited_to(&self, account: &konbit_core::model::AccountId) -> String {
+        let name = self
+            .accounts
+            .iter()
+            .find(|(id, _)| *id == account.0)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| format!("#{account}"));
+        self.l.tr.t1("token-limited-to", "name", name)
+    }
+
     fn scope_label(&self, s: &Scope) -> String {
         let area = self.l.tr.t(&format!("area-{}", s.area.as_str()));
         let access = self.l.tr.t(match s.access {
@@ -73,6 +85,27 @@ async fn page(
     let l = Layout::signed(s, "tokens", "tokens-title")
         .with_flash(query_value(&s.path, "flash").as_deref());
     let scopes = choices(&l, &selected);
+    let mine = konbit_store::AccountFilter {
+        member: s.session.actor.user_id,
+        ..Default::default()
+    };
+    let accounts = match state
+        .app
+        .accounts()
+        .list(
+            &s.session.actor,
+            mine,
+            konbit_core::page::PageRequest::new(Some(1), Some(200)),
+        )
+        .await
+    {
+        Ok(p) => p
+            .items
+            .into_iter()
+            .map(|a| (a.id.0, a.display_name.into_string()))
+            .collect(),
+        Err(e) => return s.error(e).into_response(),
+    };
     render(
         s.tr,
         status,
@@ -83,6 +116,7 @@ async fn page(
             errors,
             name,
             new_secret,
+            accounts,
         },
     )
 }
@@ -111,6 +145,8 @@ pub async fn create(State(state): State<AppState>, f: CsrfForm) -> Response {
         } else {
             Some(expires.parse().unwrap_or(0))
         },
+        // Empty means every account the person can reach.
+        account_id: f.form.get("account_id").parse().ok(),
     };
     let s = &f.signed;
     match state.app.tokens().create(&s.session.actor, input).await {

@@ -3,6 +3,7 @@
 //! operator (`cli` in the audit log).
 
 mod account;
+mod audit;
 mod token;
 mod user;
 
@@ -64,6 +65,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// The audit log: verify its hash chain (exit code 6 if broken), list, export.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Print the OpenAPI document of the REST API.
     Openapi,
 }
@@ -105,6 +109,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::User(c) => user::run(format, &app, &actor, c).await,
                 Command::QuotaProfile(c) => account::profiles(format, &app, &actor, c).await,
                 Command::Token(c) => token::run(format, &app, &actor, c).await,
+                Command::Audit(c) => audit::run(format, &app, &actor, c).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };
             app.store.close().await;
@@ -206,6 +211,11 @@ async fn init(
         Ok(app) => app,
         Err(code) => return code,
     };
+    // The key that seals 2FA secrets, created now with mode 0600 so the
+    // operator can back it up (it is also created on first use).
+    if let Err(e) = konbit_app::two_factor::load_or_create_key(&config.key_file_path()) {
+        return fail(format, e);
+    }
     let actor = Actor::operator_cli();
     let profiles = match app.quota_profiles().list(&actor).await {
         Ok(p) => p,

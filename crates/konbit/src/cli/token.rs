@@ -22,6 +22,9 @@ pub enum TokenCommand {
         scopes: Vec<String>,
         #[arg(long)]
         expires_in_days: Option<u32>,
+        /// Limit the token to this account (by name).
+        #[arg(long)]
+        account: Option<String>,
     },
     /// A person's tokens.
     List {
@@ -47,6 +50,7 @@ async fn as_person(app: &App, actor: &Actor, email: &str) -> Result<Actor, AppEr
         token: None,
         source: konbit_core::authz::Source::Cli,
         ip: None,
+        mfa: false,
     })
 }
 
@@ -62,9 +66,14 @@ async fn run_inner(
             name,
             scopes,
             expires_in_days,
+            account,
         } => {
             let person = as_person(app, actor, &user).await?;
             let owner = person.user_id.ok_or(AppError::NotFound)?;
+            let account_id = match account {
+                Some(name) => Some(app.accounts().get_by_name(actor, &name).await?.id.0),
+                None => None,
+            };
             let t = app
                 .tokens()
                 .create_for(
@@ -74,6 +83,7 @@ async fn run_inner(
                         name,
                         scopes,
                         expires_in_days,
+                        account_id,
                     },
                 )
                 .await?;

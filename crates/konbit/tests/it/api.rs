@@ -1213,3 +1213,50 @@ async fn a_wrong_method_is_a_405_problem() {
         "This address does not accept this kind of request."
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_can_be_limited_to_an_account_its_person_can_see() {
+    let t = TestApp::spawn().await.unwrap();
+    let (radio, owner, _) = t.seed_account("radio").await.unwrap();
+    let (garden, _, _) = t.seed_account("garden").await.unwrap();
+    let token = t
+        .token_for(&owner, &["tokens:write", "accounts:read"])
+        .await
+        .unwrap();
+    let api = t.api(Some(&token)).unwrap();
+    let body = |account: i64| serde_json::json!({ "name": "radio bot", "scopes": ["accounts:read"], "account_id": account });
+    // Another account's id is refused as a choice, without saying whether it exists.
+    let res = api
+        .send_json(reqwest::Method::POST, "/api/v1/tokens", &body(garden.0))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "account_id");
+    let res = api
+        .send_json(reqwest::Method::POST, "/api/v1/tokens", &body(radio.0))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(created["token"]["account_id"], radio.0);
+    // The limited token sees its account, and a token it makes stays limited.
+    let limited = t.api(Some(created["secret"].as_str().unwrap())).unwrap();
+    let list: serde_json::Value = limited
+        .get("/api/v1/accounts")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["name"], "radio");
+    assert_eq!(
+        limited
+            .get(&format!("/api/v1/accounts/{}", garden.0))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}

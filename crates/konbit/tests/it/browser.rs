@@ -109,6 +109,7 @@ async fn journey(w: &Words) {
         ("/quota-profiles", "quota-profiles"),
         ("/tokens", "tokens"),
         ("/settings", "settings"),
+        ("/audit", "audit"),
     ] {
         b.goto(&t.url(path)).await.unwrap();
         b.wait_for("h1").await.unwrap();
@@ -143,4 +144,88 @@ async fn browser_journey_in_french() {
 #[tokio::test(flavor = "multi_thread")]
 async fn browser_journey_in_english() {
     journey(&EN).await;
+}
+
+/// Enrols 2FA in the browser by reading the secret from the page, then
+/// signs in again with a code; screenshots and axe on each new page.
+async fn two_factor_journey(lang: &str) {
+    let Some(b) = Browser::try_start(1280, 800).await.unwrap() else {
+        return;
+    };
+    let t = TestApp::spawn().await.unwrap();
+    let (_, owner, _) = t.seed_account("radio").await.unwrap();
+    b.goto(&t.url(&format!("/lang/{lang}?next=/login")))
+        .await
+        .unwrap();
+    sign_in(&b, &t, &owner.email).await;
+    b.goto(&t.url("/settings/2fa")).await.unwrap();
+    snap(&b, &format!("{lang}-two-factor-off")).await;
+    b.click("form[action='/settings/2fa/start'] button")
+        .await
+        .unwrap();
+    let secret = b
+        .wait_for("#secret")
+        .await
+        .unwrap()
+        .value()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        b.driver()
+            .find(thirtyfour::By::Css("figure.qr svg"))
+            .await
+            .is_ok()
+    );
+    snap(&b, &format!("{lang}-two-factor-enrol")).await;
+    let now = u64::try_from(konbit_app::now()).unwrap();
+    b.fill(
+        "#code",
+        &konbit_app::two_factor::code_at(&secret, now).unwrap(),
+    )
+    .await
+    .unwrap();
+    b.click("form[action='/settings/2fa/confirm'] button")
+        .await
+        .unwrap();
+    b.wait_for("#recovery-codes").await.unwrap();
+    snap(&b, &format!("{lang}-two-factor-recovery-codes")).await;
+
+    b.click("form[action='/logout'] button").await.unwrap();
+    b.wait_for("#email").await.unwrap();
+    b.fill("#email", &owner.email).await.unwrap();
+    b.fill("#password", PASSWORD).await.unwrap();
+    b.click("button[type=submit]").await.unwrap();
+    b.wait_for("#code").await.unwrap();
+    // A wrong code first: the message is on the page.
+    b.fill("#code", "12a").await.unwrap();
+    b.click("form[action='/login/2fa'] button").await.unwrap();
+    b.wait_for("#code-error").await.unwrap();
+    snap(&b, &format!("{lang}-two-factor-login-error")).await;
+    b.fill(
+        "#code",
+        &konbit_app::two_factor::code_at(&secret, now + 30).unwrap(),
+    )
+    .await
+    .unwrap();
+    b.click("form[action='/login/2fa'] button").await.unwrap();
+    b.wait_for(".who-name").await.unwrap();
+    b.goto(&t.url("/settings")).await.unwrap();
+    b.wait_for("#sessions").await.unwrap();
+    snap(&b, &format!("{lang}-settings-sessions")).await;
+    b.click("form[action='/logout'] button").await.unwrap();
+    b.wait_for("#email").await.unwrap();
+    b.goto(&t.url("/password-reset")).await.unwrap();
+    snap(&b, &format!("{lang}-password-reset")).await;
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_two_factor_in_french() {
+    two_factor_journey("fr").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_two_factor_in_english() {
+    two_factor_journey("en").await;
 }

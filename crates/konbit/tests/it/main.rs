@@ -6,7 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod audit;
 mod browser;
 mod cli;
 mod matrix;
+mod password_reset;
+mod rate_limit;
+mod sessions;
 mod signin;
+mod two_factor;

@@ -64,6 +64,8 @@ struct World {
     spare_profile: i64,
     standard_profile: i64,
     owner_a_token_id: i64,
+    /// A session of A's owner, for the route that ends one's own session.
+    owner_a_session_id: i64,
 }
 
 async fn world() -> World {
@@ -116,12 +118,23 @@ async fn world() -> World {
                 name: "owner's".into(),
                 scopes: vec!["tokens:read".into()],
                 expires_in_days: None,
+                account_id: None,
             },
         )
         .await
         .unwrap();
+    let owner_session = t.session_for(&owner_a).await.unwrap();
+    let pool = t.db().await.unwrap();
+    let owner_a_session_id: i64 =
+        sqlx::query_scalar("SELECT rowid FROM sessions WHERE id_hash = $1")
+            .bind(konbit_app::secret::sha256_hex(&owner_session.cookie))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
     World {
         t,
+        owner_a_session_id,
         a: a.0,
         owner_a,
         member_a,
@@ -142,6 +155,8 @@ impl World {
             self.spare_profile
         } else if route.starts_with("/tokens/") || route.starts_with("/api/v1/tokens/") {
             self.owner_a_token_id
+        } else if route.starts_with("/settings/sessions/") {
+            self.owner_a_session_id
         } else if route.starts_with("/api/v1/users/") {
             self.member_a.id.0
         } else {
@@ -151,6 +166,7 @@ impl World {
             .replace("{id}", &id.to_string())
             .replace("{user_id}", &user_id.to_string())
             .replace("{code}", "en")
+            .replace("{token}", "1.not-a-valid-token")
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -191,6 +207,7 @@ impl World {
                         "users:write",
                         "quota-profiles:write",
                         "tokens:write",
+                        "audit:read",
                     ];
                     Some(
                         self.t
@@ -213,7 +230,7 @@ impl World {
                         .unwrap(),
                 );
             }
-            if case.route == "/login" {
+            if case.route == "/login" || case.route.starts_with("/password-reset") {
                 let http = http_client().unwrap();
                 creds.login = Some(
                     login_form(&http, &self.t.base, self.t.web.login_cookie())
@@ -362,6 +379,24 @@ fn cases() -> Vec<Case> {
                                                                    [S(303), S(422), S(422), S(422), S(422), S(303)]),
         c("POST", "/settings/language",                &[("locale", "en"), ("next", "/")],
                                                                    [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/audit",                            &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/audit.csv",                        &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/login/2fa",                        &[],        [S(303), S(303), S(303), S(303), S(303), S(303)]),
+        c("POST", "/login/2fa",                        &[("code", "123456")],
+                                                                   [S(303), S(303), S(303), S(303), S(303), S(303)]),
+        c("GET",  "/settings/2fa",                     &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/settings/2fa/start",               &[],        [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("POST", "/settings/2fa/confirm",             &[("code", "123456")],
+                                                                   [S(303), S(404), S(404), S(404), S(404), S(303)]),
+        c("POST", "/settings/2fa/disable",             &[("proof", "123456")],
+                                                                   [S(303), S(404), S(404), S(404), S(404), S(303)]),
+        c("POST", "/settings/sessions/{id}/end",       &[],        [S(303), S(404), S(404), C(303), S(404), S(303)]),
+        c("GET",  "/password-reset",                   &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("POST", "/password-reset",                   &[("email", "nobody@radio.test")],
+                                                                   [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",  "/password-reset/{token}",           &[],        [S(410), S(410), S(410), S(410), S(410), S(410)]),
+        c("POST", "/password-reset/{token}",           &[("new_password", "a brand new password"), ("confirm_password", "a brand new password")],
+                                                                   [S(410), S(410), S(410), S(410), S(410), S(410)]),
         // REST API.
         c("GET",    "/api/v1/openapi.json",            &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
         c("GET",    "/api/v1/me",                      &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
@@ -390,6 +425,8 @@ fn cases() -> Vec<Case> {
         c("GET",    "/api/v1/tokens",                  &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
         c("POST",   "/api/v1/tokens",                  J_TOKEN,    [S(401), C(201), C(201), C(201), C(201), S(403)]),
         c("DELETE", "/api/v1/tokens/{id}",             &[],        [S(401), S(404), S(404), C(204), S(404), S(403)]),
+        c("GET",    "/api/v1/audit",                   &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("GET",    "/api/v1/audit.csv",               &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
     ]
 }
 
@@ -452,6 +489,100 @@ async fn every_route_for_every_caller() {
                         failures.push(format!("{label}: allowed, yet nothing changed"));
                     }
                 }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// What a token limited to account B (with every scope, made by an admin)
+/// gets on the API routes of the matrix, which all aim at account A.
+fn limited_token_expectation(method: &str, route: &str) -> Expect {
+    match (method, route) {
+        ("GET", "/api/v1/openapi.json" | "/api/v1/me" | "/api/v1/accounts" | "/api/v1/tokens") => {
+            S(200)
+        }
+        ("GET", "/api/v1/audit" | "/api/v1/audit.csv") => S(200),
+        ("POST", "/api/v1/tokens") => C(201),
+        ("DELETE", "/api/v1/tokens/{id}") => S(404),
+        ("DELETE", "/api/v1/users/{id}") => S(403),
+        (_, r) if r.starts_with("/api/v1/accounts/{id}") || r == "/api/v1/users/{id}" => S(404),
+        _ => S(403),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_limited_to_one_account_reaches_nothing_else() {
+    let mut failures = Vec::new();
+    for case in cases().into_iter().filter(|c| c.route.starts_with("/api/")) {
+        let w = world().await;
+        let garden =
+            w.t.app
+                .accounts()
+                .get_by_name(&konbit_core::authz::Actor::operator_cli(), "garden")
+                .await
+                .unwrap();
+        let all = [
+            "accounts:write",
+            "users:write",
+            "quota-profiles:write",
+            "tokens:write",
+            "audit:write",
+        ];
+        let input = konbit_app::token::CreateToken {
+            name: "garden only".into(),
+            scopes: all.iter().map(|s| s.to_string()).collect(),
+            expires_in_days: None,
+            account_id: Some(garden.id.0),
+        };
+        let token =
+            w.t.app
+                .tokens()
+                .create_for(
+                    &konbit_core::authz::Actor::operator_cli(),
+                    w.admin.id,
+                    input,
+                )
+                .await
+                .unwrap()
+                .secret;
+        let creds = Creds {
+            bearer: Some(token),
+            ..Default::default()
+        };
+        let expect = limited_token_expectation(case.method, case.route);
+        let before = w.t.fingerprint().await.unwrap();
+        let status = w.send(&case, &creds).await;
+        let after = w.t.fingerprint().await.unwrap();
+        let label = format!(
+            "{} {} with a token limited to another account",
+            case.method, case.route
+        );
+        match expect {
+            S(want) if status != want => {
+                failures.push(format!("{label}: status {status}, expected {want}"))
+            }
+            S(_) if before != after => failures.push(format!("{label}: the state changed")),
+            C(want) if status != want => {
+                failures.push(format!("{label}: status {status}, expected {want}"))
+            }
+            _ => {}
+        }
+        if case.method == "GET"
+            && matches!(
+                case.route,
+                "/api/v1/accounts" | "/api/v1/audit" | "/api/v1/audit.csv"
+            )
+        {
+            let api = w.t.api(creds.bearer.as_deref()).unwrap();
+            let body = api.get(case.route).await.unwrap().text().await.unwrap();
+            if body.contains("radio") {
+                failures.push(format!("{label}: account A (radio) shows in {body}"));
             }
         }
     }
