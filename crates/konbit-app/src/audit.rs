@@ -27,8 +27,7 @@ pub(crate) async fn audit(tx: &mut Tx, actor: &Actor, a: Audit<'_>, now: Timesta
     tx.insert_audit(
         NewAuditEntry {
             actor,
-            // Filled once impersonation exists.
-            impersonator: None,
+            impersonator: actor.impersonator,
             action: a.action,
             object_kind: a.kind,
             object_id: a.id,

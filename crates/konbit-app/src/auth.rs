@@ -41,6 +41,10 @@ pub struct SessionInfo {
     /// Sign-ins whose second factor never came, found when this session
     /// was opened.
     pub incomplete_notice: i64,
+    /// The admin whose session this is, when they act as `person`.
+    pub impersonator: Option<Person>,
+    /// Admins acting as this person right now: (name, since).
+    pub helped_by: Vec<(String, Timestamp)>,
 }
 
 /// A session in its person's list.
@@ -103,6 +107,7 @@ pub(crate) fn actor_for(person: &Person, source: Source, ip: Option<String>, mfa
         source,
         ip,
         mfa,
+        impersonator: None,
     }
 }
 
@@ -144,6 +149,7 @@ fn anonymous(label: &str, ip: Option<String>) -> Actor {
         source: Source::Panel,
         ip,
         mfa: false,
+        impersonator: None,
     }
 }
 
@@ -412,6 +418,11 @@ impl AuthService<'_> {
 
     /// Ends one of the actor's own sessions; anyone else's is not found.
     pub async fn end_session(&self, actor: &Actor, id: i64) -> Result<()> {
+        konbit_core::authz::authorize(
+            actor,
+            konbit_core::authz::Action::ManageOwnCredentials,
+            Default::default(),
+        )?;
         let user = actor.user_id.ok_or(konbit_core::Denied::Unauthenticated)?;
         if actor.token.is_some() {
             return Err(konbit_core::Denied::Forbidden.into());
@@ -461,7 +472,23 @@ impl AuthService<'_> {
             tx.commit().await?;
             return Ok(None);
         }
-        let person = tx.user(row.user_id).await?;
+        let owner = tx.user(row.user_id).await?;
+        // An admin acting as someone gets that person's rights, and every
+        // change records the admin as the impersonator.
+        let (person, impersonator) = match row.impersonating {
+            Some(target) => match tx.user(target).await {
+                Ok(p) => (p, Some(owner)),
+                Err(konbit_store::StoreError::NotFound) => (owner, None),
+                Err(e) => return Err(e.into()),
+            },
+            None => (owner, None),
+        };
+        let helped_by = if impersonator.is_none() {
+            let idle_cutoff = now - self.app.config.session_idle_secs;
+            tx.impersonations_of(person.id, now, idle_cutoff).await?
+        } else {
+            Vec::new()
+        };
         drop(tx);
         // Writing on every request would serialize all reads behind the
         // write lock; a minute's precision is enough for idle expiry.
@@ -470,8 +497,15 @@ impl AuthService<'_> {
             tx.touch_session(&id_hash, now).await?;
             tx.commit().await?;
         }
+        let mut actor = actor_for(&person, Source::Panel, ip, row.mfa_at.is_some());
+        if let Some(admin) = &impersonator {
+            actor.impersonator = Some(admin.id);
+            actor.label = format!("{} as {}", admin.email, person.email);
+        }
         Ok(Some(SessionInfo {
-            actor: actor_for(&person, Source::Panel, ip, row.mfa_at.is_some()),
+            actor,
+            impersonator,
+            helped_by,
             person,
             csrf_token: row.csrf_token,
             state: row.state,
@@ -509,6 +543,11 @@ impl AuthService<'_> {
 
     /// Ends every session of the actor's person, on every device.
     pub async fn sign_out_everywhere(&self, actor: &Actor) -> Result<u64> {
+        konbit_core::authz::authorize(
+            actor,
+            konbit_core::authz::Action::ManageOwnCredentials,
+            Default::default(),
+        )?;
         let user = actor.user_id.ok_or(konbit_core::Denied::Unauthenticated)?;
         self.end_sessions_of(actor, user).await
     }

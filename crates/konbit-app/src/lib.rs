@@ -7,6 +7,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 mod error;
+pub mod impersonation;
 pub mod mail;
 pub mod password;
 pub mod password_reset;
@@ -110,6 +111,9 @@ impl App {
     }
     pub fn tokens(&self) -> token::TokenService<'_> {
         token::TokenService { app: self }
+    }
+    pub fn impersonation(&self) -> impersonation::ImpersonationService<'_> {
+        impersonation::ImpersonationService { app: self }
     }
     pub fn audit(&self) -> audit::AuditService<'_> {
         audit::AuditService { app: self }

@@ -35,6 +35,7 @@ fn system_actor(label: &str, ip: Option<String>, user: Option<UserId>) -> Actor 
         source: Source::Panel,
         ip,
         mfa: false,
+        impersonator: None,
     }
 }
 

@@ -33,6 +33,16 @@ fn validate(input: &ProfileInput) -> Result<NewQuotaProfile> {
 }
 
 impl QuotaProfileService<'_> {
+    /// Whether the actor may create or change profiles, for front ends that
+    /// parse a form before calling `create` or `update`.
+    pub fn check_manage(&self, actor: &Actor) -> Result<()> {
+        Ok(authorize(
+            actor,
+            Action::ManageQuotaProfiles,
+            Target::default(),
+        )?)
+    }
+
     pub async fn list(&self, actor: &Actor) -> Result<Vec<QuotaProfile>> {
         authorize(actor, Action::ViewQuotaProfiles, Target::default())?;
         Ok(self.app.store.read().await?.quota_profiles().await?)

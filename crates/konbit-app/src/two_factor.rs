@@ -274,6 +274,11 @@ impl TwoFactorService<'_> {
 
     /// Starts an enrolment with a fresh secret (again, if one was under way).
     pub async fn start(&self, actor: &Actor) -> Result<()> {
+        konbit_core::authz::authorize(
+            actor,
+            konbit_core::authz::Action::ManageOwnCredentials,
+            Default::default(),
+        )?;
         let user = own_user(actor)?;
         let mut secret = vec![0u8; 20];
         rand::rng().fill_bytes(&mut secret);
@@ -295,6 +300,11 @@ impl TwoFactorService<'_> {
     /// Confirms an enrolment with a first code; returns the recovery codes,
     /// the only time they are known.
     pub async fn confirm(&self, actor: &Actor, person: &Person, code: &str) -> Result<Vec<String>> {
+        konbit_core::authz::authorize(
+            actor,
+            konbit_core::authz::Action::ManageOwnCredentials,
+            Default::default(),
+        )?;
         let user = own_user(actor)?;
         let code = OtpInput::parse_totp(code).map_err(|e| AppError::InvalidCode(Some(e)))?;
         let now = now();
@@ -428,6 +438,11 @@ impl TwoFactorService<'_> {
 
     /// Turns 2FA off, with a current code or the password.
     pub async fn disable(&self, actor: &Actor, person: &Person, proof: &str) -> Result<()> {
+        konbit_core::authz::authorize(
+            actor,
+            konbit_core::authz::Action::ManageOwnCredentials,
+            Default::default(),
+        )?;
         let user = own_user(actor)?;
         if !self.is_enabled(user).await? {
             return Err(AppError::NotFound);

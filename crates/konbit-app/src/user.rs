@@ -406,6 +406,11 @@ impl UserService<'_> {
         new_password: &str,
         keep_session: Option<&str>,
     ) -> Result<()> {
+        konbit_core::authz::authorize(
+            actor,
+            konbit_core::authz::Action::ManageOwnCredentials,
+            Default::default(),
+        )?;
         let user = actor.user_id.ok_or(Denied::Unauthenticated)?;
         let new_password =
             Password::parse("new_password", new_password).map_err(AppError::invalid)?;

@@ -135,6 +135,8 @@ pub struct Actor {
     /// Whether this panel session passed a second factor (the 2FA policy
     /// for making tokens reads it). `false` for tokens and the CLI.
     pub mfa: bool,
+    /// The admin acting as this person to help them, if any.
+    pub impersonator: Option<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +159,7 @@ impl Actor {
             source: Source::Cli,
             ip: None,
             mfa: false,
+            impersonator: None,
         }
     }
 
@@ -204,6 +207,11 @@ pub enum Action {
     ViewAllAudit,
     /// The audit log of one account: every person of the account.
     ViewAccountAudit(AccountId),
+    /// Act as a member to help them (admins, from the panel only).
+    Impersonate,
+    /// Change what belongs to the person alone: their password, second
+    /// factor and sessions. Never while someone acts as them.
+    ManageOwnCredentials,
 }
 
 impl Action {
@@ -224,6 +232,8 @@ impl Action {
             Self::ViewOwnTokens => (Area::Tokens, Read),
             Self::ManageOwnTokens => (Area::Tokens, Write),
             Self::ViewAllAudit | Self::ViewAccountAudit(_) => (Area::Audit, Read),
+            Self::Impersonate => (Area::Users, Write),
+            Self::ManageOwnCredentials => (Area::Tokens, Write),
         }
     }
 
@@ -275,18 +285,34 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
             }
         }
     }
+    // An admin acting as someone helps with their hosting; their keys
+    // (tokens, password, second factor, sessions) stay theirs alone.
+    if actor.impersonator.is_some()
+        && matches!(
+            action,
+            Action::ManageOwnTokens | Action::ManageOwnCredentials
+        )
+    {
+        return Err(Denied::Forbidden);
+    }
+    // Impersonation starts from an admin's own panel session, never from a
+    // token or from inside another impersonation.
+    if action == Action::Impersonate && (actor.token.is_some() || actor.impersonator.is_some()) {
+        return Err(Denied::Forbidden);
+    }
     if actor.is_admin {
         return Ok(());
     }
     match action {
-        Action::ManageOwnTokens | Action::ViewOwnTokens => Ok(()),
+        Action::ManageOwnTokens | Action::ViewOwnTokens | Action::ManageOwnCredentials => Ok(()),
         Action::ListAccounts
         | Action::CreateAccount
         | Action::ListAllUsers
         | Action::ManageAdmins
         | Action::ViewQuotaProfiles
         | Action::ManageQuotaProfiles
-        | Action::ViewAllAudit => Err(Denied::Forbidden),
+        | Action::ViewAllAudit
+        | Action::Impersonate => Err(Denied::Forbidden),
         _ => {
             let Some(account) = action.account() else {
                 return Err(Denied::Forbidden);
@@ -330,6 +356,7 @@ mod tests {
             source: Source::Panel,
             ip: None,
             mfa: false,
+            impersonator: None,
         }
     }
 
@@ -518,6 +545,42 @@ mod tests {
             Err(Denied::NotFound)
         );
         assert_eq!(authorize(&owner, Action::ManagePeople(B), t), Ok(()));
+    }
+
+    #[test]
+    fn impersonation_is_for_admins_and_keeps_the_persons_keys_theirs() {
+        let t = Target::default();
+        let admin = Actor {
+            is_admin: true,
+            ..person(vec![])
+        };
+        assert_eq!(authorize(&admin, Action::Impersonate, t), Ok(()));
+        let owner = person(vec![Membership {
+            account_id: A,
+            role: Role::Owner,
+        }]);
+        assert_eq!(
+            authorize(&owner, Action::Impersonate, t),
+            Err(Denied::Forbidden)
+        );
+        let helped = Actor {
+            impersonator: Some(UserId(1)),
+            ..owner.clone()
+        };
+        assert_eq!(authorize(&helped, Action::ManagePeople(A), t), Ok(()));
+        assert_eq!(
+            authorize(&helped, Action::ManageOwnTokens, t),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            authorize(&helped, Action::ManageOwnCredentials, t),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            authorize(&helped, Action::Impersonate, t),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(authorize(&owner, Action::ManageOwnCredentials, t), Ok(()));
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct SessionRow {
     pub state: SessionState,
     pub mfa_at: Option<Timestamp>,
     pub incomplete_notice: i64,
+    /// The person this (admin's) session acts as, if any.
+    pub impersonating: Option<UserId>,
 }
 
 /// A session as its person sees it in their list.
@@ -135,7 +137,7 @@ impl Tx {
     }
 
     pub async fn session(&mut self, id_hash: &str) -> Result<Option<SessionRow>> {
-        let row = sqlx::query("SELECT user_id, csrf_token, created_at, last_seen_at, expires_at, state, mfa_at, incomplete_notice FROM sessions WHERE id_hash = $1")
+        let row = sqlx::query("SELECT user_id, csrf_token, created_at, last_seen_at, expires_at, state, mfa_at, incomplete_notice, impersonating_user_id FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .fetch_optional(self.conn())
             .await?;
@@ -149,9 +151,59 @@ impl Tx {
                 state: SessionState::from_db(&r.try_get::<String, _>("state")?),
                 mfa_at: r.try_get("mfa_at")?,
                 incomplete_notice: r.try_get("incomplete_notice")?,
+                impersonating: r
+                    .try_get::<Option<i64>, _>("impersonating_user_id")?
+                    .map(UserId),
             })
         })
         .transpose()
+    }
+
+    /// Starts (`Some`) or ends (`None`) acting as someone in one session.
+    pub async fn set_impersonation(
+        &mut self,
+        id_hash: &str,
+        target: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET impersonating_user_id = $2, impersonation_started_at = CASE WHEN $2 IS NULL THEN NULL ELSE $3 END \
+             WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .bind(target.map(|u| u.0))
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The admins acting as this person right now (live sessions only):
+    /// (display name, since when).
+    pub async fn impersonations_of(
+        &mut self,
+        user: UserId,
+        now: Timestamp,
+        idle_cutoff: Timestamp,
+    ) -> Result<Vec<(String, Timestamp)>> {
+        let rows = sqlx::query(
+            "SELECT u.display_name, s.impersonation_started_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.impersonating_user_id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 ORDER BY s.impersonation_started_at",
+        )
+        .bind(user.0)
+        .bind(now)
+        .bind(idle_cutoff)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("display_name")?,
+                    r.try_get::<Option<i64>, _>("impersonation_started_at")?
+                        .unwrap_or(0),
+                ))
+            })
+            .collect()
     }
 
     pub async fn touch_session(&mut self, id_hash: &str, now: Timestamp) -> Result<()> {

@@ -270,7 +270,7 @@ impl TestApp {
             "SELECT group_concat(id || email || display_name || password_hash || is_admin || coalesce(locale, '-'), ';') FROM users",
             "SELECT group_concat(account_id || user_id || role, ';') FROM memberships",
             "SELECT group_concat(id || name || scopes || coalesce(revoked_at, '-'), ';') FROM api_tokens",
-            "SELECT group_concat(id_hash || user_id, ';') FROM sessions",
+            "SELECT group_concat(id_hash || user_id || coalesce(impersonating_user_id, '-'), ';') FROM sessions",
             "SELECT group_concat(kind || object_id || generation, ';') FROM reconcile_queue",
             "SELECT group_concat(user_id || secret_sealed || coalesce(enabled_at, '-'), ';') FROM two_factor",
         ];

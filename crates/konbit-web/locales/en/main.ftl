@@ -428,3 +428,13 @@ dashboard-incomplete-sign-ins = { $count ->
 hint-account-id = A token limited to one account cannot reach any other, nor the co-op's settings.
 token-all-accounts = Every account I can reach
 token-limited-to = Only { $name }
+
+## Acting as someone (impersonation)
+impersonation-start = Act as { $name }
+impersonation-banner = { $admin }, you are acting as { $name } to help them. Everything you do is recorded under both your names.
+impersonation-end = Stop acting as them
+impersonation-helped-by = An admin of the co-op ({ $names }) is acting in your account right now to help you. It is recorded in your account's log.
+flash-impersonation-started = You now act as this person. End it from the banner when you are done.
+flash-impersonation-ended = You are yourself again.
+audit-impersonation-started = An admin started acting as this person
+audit-impersonation-ended = An admin stopped acting as this person

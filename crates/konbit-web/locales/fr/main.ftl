@@ -428,3 +428,13 @@ dashboard-incomplete-sign-ins = { $count ->
 hint-account-id = Un jeton limité à un compte ne peut en atteindre aucun autre, ni les réglages de la coopérative.
 token-all-accounts = Tous les comptes que je peux atteindre
 token-limited-to = Seulement { $name }
+
+## Agir en tant que quelqu'un
+impersonation-start = Agir en tant que { $name }
+impersonation-banner = { $admin }, vous agissez en tant que { $name } pour l'aider. Tout ce que vous faites est noté sous vos deux noms.
+impersonation-end = Cesser d'agir en son nom
+impersonation-helped-by = Une personne admin de la coopérative ({ $names }) agit en ce moment dans votre compte pour vous aider. C'est noté dans le journal de votre compte.
+flash-impersonation-started = Vous agissez maintenant en tant que cette personne. Terminez depuis le bandeau quand vous avez fini.
+flash-impersonation-ended = Vous êtes de nouveau vous-même.
+audit-impersonation-started = Une personne admin a commencé à agir en son nom
+audit-impersonation-ended = Une personne admin a cessé d'agir en son nom

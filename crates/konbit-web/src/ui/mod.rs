@@ -5,6 +5,7 @@ mod account;
 pub(crate) mod audit;
 mod auth;
 mod dashboard;
+mod impersonation;
 mod password_reset;
 mod quota_profile;
 mod settings;
@@ -58,6 +59,8 @@ pub(crate) fn routes() -> RouteTable {
         .post("/settings", settings::update)
         .post("/settings/password", settings::change_password)
         .post("/settings/language", settings::set_language)
+        .post("/people/{user_id}/impersonate", impersonation::start)
+        .post("/impersonation/end", impersonation::end)
         .get("/login/2fa", two_factor::login_page)
         .post("/login/2fa", two_factor::login)
         .get("/settings/2fa", two_factor::settings)
@@ -95,6 +98,10 @@ pub struct Viewer {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
+    /// The admin's name while an admin acts as this person in this session.
+    pub impersonator: Option<String>,
+    /// Admins acting as this person elsewhere right now, for their banner.
+    pub helped_by: Option<String>,
 }
 
 /// What every page's layout needs.
@@ -119,6 +126,19 @@ impl Layout {
                 name: p.display_name.to_string(),
                 email: p.email.to_string(),
                 is_admin: p.is_admin,
+                impersonator: s
+                    .session
+                    .impersonator
+                    .as_ref()
+                    .map(|a| a.display_name.to_string()),
+                helped_by: (!s.session.helped_by.is_empty()).then(|| {
+                    s.session
+                        .helped_by
+                        .iter()
+                        .map(|(name, _)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
             }),
             csrf: s.session.csrf_token.clone(),
             nav,
@@ -145,6 +165,12 @@ impl Layout {
 
     pub fn t(&self, id: &str) -> String {
         self.tr.t(id)
+    }
+
+    /// "Ada (admin) is acting as Olga to help." for the admin's banner.
+    pub fn impersonation_banner(&self, admin: &str, name: &str) -> String {
+        self.tr
+            .t2("impersonation-banner", ("admin", admin), ("name", name))
     }
 
     /// The label of a form field.

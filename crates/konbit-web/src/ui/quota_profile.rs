@@ -171,6 +171,11 @@ pub async fn edit_form(
 
 async fn save(state: &AppState, f: &CsrfForm, id: Option<i64>) -> Response {
     let s = &f.signed;
+    // Refuse before reading the form: someone without the right learns
+    // nothing from validation messages.
+    if let Err(e) = state.app.quota_profiles().check_manage(&s.session.actor) {
+        return s.error(e).into_response();
+    }
     let result = match parse_limits(&f.form) {
         Err(fields) => Err(konbit_app::AppError::Invalid(fields)),
         Ok(limits) => {

@@ -53,6 +53,8 @@ fn layout(s: &AnySession, nav: &'static str, title_id: &str) -> Layout {
             name: p.display_name.to_string(),
             email: p.email.to_string(),
             is_admin: p.is_admin,
+            impersonator: None,
+            helped_by: None,
         }),
         csrf: s.session.csrf_token.clone(),
         nav,

@@ -51,6 +51,7 @@ async fn as_person(app: &App, actor: &Actor, email: &str) -> Result<Actor, AppEr
         source: konbit_core::authz::Source::Cli,
         ip: None,
         mfa: false,
+        impersonator: None,
     })
 }
 

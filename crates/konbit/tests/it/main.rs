@@ -9,6 +9,7 @@ mod api;
 mod audit;
 mod browser;
 mod cli;
+mod impersonation;
 mod matrix;
 mod password_reset;
 mod rate_limit;
