@@ -37,8 +37,31 @@ async fn assert_accessible(b: &Browser, page: &str) {
     }
 }
 
+/// At phone width nothing may stick out sideways: a page that scrolls
+/// left and right is hard to use on a phone.
+async fn assert_fits_a_phone(b: &Browser, page: &str) {
+    let (w, h) = konbit_testkit::browser::PHONE;
+    b.set_viewport_size(w, h).await.unwrap();
+    let overflow = b
+        .driver()
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (dw, dh) = konbit_testkit::browser::DESKTOP;
+    b.set_viewport_size(dw, dh).await.unwrap();
+    assert!(
+        overflow.json().as_i64().unwrap_or(0) <= 0,
+        "{page}: the page scrolls sideways at phone width by {:?} px",
+        overflow.json()
+    );
+}
+
 async fn snap(b: &Browser, name: &str) {
     b.screenshots(name).await.unwrap();
+    assert_fits_a_phone(b, name).await;
     assert_accessible(b, name).await;
 }
 
@@ -115,6 +138,25 @@ async fn journey(w: &Words) {
         b.wait_for("h1").await.unwrap();
         snap(&b, &format!("{lang}-{name}")).await;
     }
+
+    // The admin acts as the new owner to help them, sees the banner, and
+    // ends it.
+    b.goto(&t.url("/accounts")).await.unwrap();
+    b.click("table a").await.unwrap();
+    b.click("form[action$='/impersonate'] button")
+        .await
+        .unwrap();
+    b.wait_for(".impersonation").await.unwrap();
+    snap(&b, &format!("{lang}-impersonation")).await;
+    b.click(".impersonation button").await.unwrap();
+    b.wait_for(".flash").await.unwrap();
+    assert!(
+        b.driver()
+            .find_all(thirtyfour::By::Css(".impersonation"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // The new owner signs in and finds their account with its quota.
     b.click("form[action='/logout'] button").await.unwrap();
