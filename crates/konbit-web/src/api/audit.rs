@@ -2,8 +2,8 @@
 //! entries; everything for admins), as JSON pages or as CSV
 //! (`/api/v1/audit.csv`, same filters, every matching entry).
 
+use super::ApiCtx;
 use super::dto::{PageOf, Problem};
-use super::{ApiCtx, tr_of};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::Json;
@@ -12,7 +12,6 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use konbit_app::audit::{AuditQuery, csv, iso_time};
-use konbit_core::ErrorCode;
 use konbit_core::page::PageRequest;
 use konbit_store::AuditEntry;
 use serde::Serialize;
@@ -92,36 +91,19 @@ impl FromRequestParts<AppState> for AuditParams {
         parts: &mut Parts,
         _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let tr = tr_of(parts);
-        let mut page = None;
-        let mut per_page = None;
-        let mut q = AuditQuery::default();
-        let raw = parts.uri.query().unwrap_or("");
-        for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
-            let bad = |what: &str| {
-                ApiError::new(
-                    tr,
-                    ErrorCode::MalformedBody,
-                    Some(format!("`{what}` must be a positive integer")),
-                )
-            };
-            let text = Some(v.to_string()).filter(|s| !s.trim().is_empty());
-            match k.as_ref() {
-                "page" => page = Some(v.parse::<u32>().map_err(|_| bad("page"))?),
-                "per_page" => per_page = Some(v.parse::<u32>().map_err(|_| bad("per_page"))?),
-                "account_id" => q.account_id = Some(v.parse().map_err(|_| bad("account_id"))?),
-                "actor_id" => q.actor_id = Some(v.parse().map_err(|_| bad("actor_id"))?),
-                "kind" => q.kind = text,
-                "object_id" => q.object_id = text,
-                "actor" => q.actor = text,
-                "from" => q.from = text,
-                "to" => q.to = text,
-                _ => {}
-            }
-        }
+        let p = super::QueryParams::of(parts);
+        let query = AuditQuery {
+            account_id: p.number("account_id")?,
+            actor_id: p.number("actor_id")?,
+            kind: p.text("kind"),
+            object_id: p.text("object_id"),
+            actor: p.text("actor"),
+            from: p.text("from"),
+            to: p.text("to"),
+        };
         Ok(Self {
-            page: PageRequest::new(page, per_page),
-            query: q,
+            page: p.page()?,
+            query,
         })
     }
 }

@@ -269,6 +269,56 @@ pub struct ListQuery {
     pub account_id: Option<i64>,
 }
 
+/// The query string of an API request: numbers that do not parse are a
+/// 400 problem naming the parameter, never a silent default.
+pub(crate) struct QueryParams {
+    pairs: Vec<(String, String)>,
+    tr: Tr,
+}
+
+impl QueryParams {
+    pub(crate) fn of(parts: &Parts) -> Self {
+        let raw = parts.uri.query().unwrap_or("");
+        let pairs = url::form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
+            .collect();
+        Self {
+            pairs,
+            tr: tr_of(parts),
+        }
+    }
+
+    /// A text value; empty counts as absent.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    pub(crate) fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        match self.pairs.iter().rev().find(|(k, _)| k == name) {
+            None => Ok(None),
+            Some((_, v)) => v.parse::<T>().map(Some).map_err(|_| {
+                ApiError::new(
+                    self.tr,
+                    ErrorCode::MalformedBody,
+                    Some(format!("`{name}` must be a positive integer")),
+                )
+            }),
+        }
+    }
+
+    pub(crate) fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::new(
+            self.number("page")?,
+            self.number("per_page")?,
+        ))
+    }
+}
+
 impl FromRequestParts<AppState> for ListQuery {
     type Rejection = ApiError;
 
@@ -276,31 +326,12 @@ impl FromRequestParts<AppState> for ListQuery {
         parts: &mut Parts,
         _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let tr = tr_of(parts);
-        let mut page = None;
-        let mut per_page = None;
-        let mut out = ListQuery::default();
-        let query = parts.uri.query().unwrap_or("");
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            let bad = |what: &str| {
-                ApiError::new(
-                    tr,
-                    ErrorCode::MalformedBody,
-                    Some(format!("`{what}` must be a positive integer")),
-                )
-            };
-            match k.as_ref() {
-                "page" => page = Some(v.parse::<u32>().map_err(|_| bad("page"))?),
-                "per_page" => per_page = Some(v.parse::<u32>().map_err(|_| bad("per_page"))?),
-                "account_id" => {
-                    out.account_id = Some(v.parse::<i64>().map_err(|_| bad("account_id"))?)
-                }
-                "q" => out.q = Some(v.into_owned()).filter(|s| !s.trim().is_empty()),
-                "deleted" => out.deleted = matches!(v.as_ref(), "true" | "1"),
-                _ => {}
-            }
-        }
-        out.page = PageRequest::new(page, per_page);
-        Ok(out)
+        let q = QueryParams::of(parts);
+        Ok(ListQuery {
+            page: q.page()?,
+            q: q.text("q"),
+            deleted: matches!(q.text("deleted").as_deref(), Some("true" | "1")),
+            account_id: q.number("account_id")?,
+        })
     }
 }
