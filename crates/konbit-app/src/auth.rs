@@ -1,7 +1,7 @@
 //! Signing in and out, sessions, and turning a session or an API token into
 //! an `Actor`.
 
-use crate::rate_limit::{Step, keys};
+use crate::rate_limit::Step;
 use crate::secret::{random_token, sha256_hex};
 use crate::{App, AppError, Audit, Result, audit, now, password};
 use konbit_core::authz::{Actor, Source, TokenGrant};
@@ -9,7 +9,6 @@ use konbit_core::model::{Person, Timestamp, UserId};
 use konbit_core::names::EmailAddress;
 use konbit_core::two_factor::SessionState;
 use konbit_store::{NewSessionRow, SessionListing};
-use std::time::Duration;
 
 pub struct AuthService<'a> {
     pub(crate) app: &'a App,
@@ -172,25 +171,16 @@ impl AuthService<'_> {
         client: ClientInfo,
     ) -> Result<NewSession> {
         let now = now();
-        let limits = self.app.config.rate_limits;
-        let window = Duration::from_secs(limits.window_secs);
-        let [ip_key, acct_key] = keys(Step::SignIn, client.ip.as_deref(), email);
-        let limited = self
+        let attempt = self
             .app
-            .limiter
-            .check(&ip_key, limits.per_ip, window)
-            .and_then(|()| {
-                self.app
-                    .limiter
-                    .check(&acct_key, limits.per_account, window)
-            });
-        if let Err(secs) = limited {
-            let actor = anonymous(email, client.ip.clone());
-            audit_failure(self.app, &actor, "rate_limited", "", Step::SignIn).await?;
-            return Err(AppError::RateLimited {
-                retry_after_secs: secs,
-            });
-        }
+            .attempt(
+                Step::SignIn,
+                client.ip.as_deref(),
+                email,
+                &anonymous(email, client.ip.clone()),
+                "",
+            )
+            .await?;
         let mut tx = self.app.store.read().await?;
         let found = match EmailAddress::parse("email", email) {
             Ok(email) => match tx.user_auth_by_email(email.as_str()).await {
@@ -209,8 +199,7 @@ impl AuthService<'_> {
         let person = match (ok, found) {
             (true, Some(found)) => found.person,
             (_, found) => {
-                self.app.limiter.hit(&ip_key, window);
-                self.app.limiter.hit(&acct_key, window);
+                attempt.failed();
                 let actor = anonymous(email, client.ip.clone());
                 let target = found.map(|f| f.person.id.to_string()).unwrap_or_default();
                 audit_failure(self.app, &actor, "sign_in_failed", target, Step::SignIn).await?;

@@ -65,28 +65,13 @@ impl PasswordResetService<'_> {
         client: ClientInfo,
         render: std::sync::Arc<RenderMail>,
     ) -> Result<()> {
-        let limits = self.app.config.rate_limits;
-        let window = Duration::from_secs(limits.window_secs);
-        let [ip_key, acct_key] = keys(Step::PasswordReset, client.ip.as_deref(), email);
-        let limited = self
+        let actor = system_actor(email, client.ip.clone(), None);
+        let attempt = self
             .app
-            .limiter
-            .check(&ip_key, limits.per_ip, window)
-            .and_then(|()| {
-                self.app
-                    .limiter
-                    .check(&acct_key, limits.per_account, window)
-            });
-        if let Err(secs) = limited {
-            let actor = system_actor(email, client.ip.clone(), None);
-            crate::auth::audit_failure(self.app, &actor, "rate_limited", "", Step::PasswordReset)
-                .await?;
-            return Err(AppError::RateLimited {
-                retry_after_secs: secs,
-            });
-        }
-        self.app.limiter.hit(&ip_key, window);
-        self.app.limiter.hit(&acct_key, window);
+            .attempt(Step::PasswordReset, client.ip.as_deref(), email, &actor, "")
+            .await?;
+        // Every request counts, answered or not: the limit is on asking.
+        attempt.failed();
         let Ok(email) = EmailAddress::parse("email", email) else {
             return Ok(());
         };

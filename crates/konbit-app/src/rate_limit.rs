@@ -100,6 +100,54 @@ impl RateLimiter {
     }
 }
 
+/// One attempt at a limited step, already checked against both limits (its
+/// IP and its account). Call `failed` when the attempt fails, so it counts.
+pub(crate) struct Attempt<'a> {
+    app: &'a crate::App,
+    keys: [String; 2],
+    window: Duration,
+}
+
+impl Attempt<'_> {
+    pub(crate) fn failed(&self) {
+        for key in &self.keys {
+            self.app.limiter.hit(key, self.window);
+        }
+    }
+}
+
+impl crate::App {
+    /// Checks an attempt at `step` from `ip` on `account`; a refusal is
+    /// audited (as `actor`, about `target`) and tells when to retry.
+    pub(crate) async fn attempt(
+        &self,
+        step: Step,
+        ip: Option<&str>,
+        account: &str,
+        actor: &konbit_core::authz::Actor,
+        target: impl std::fmt::Display,
+    ) -> crate::Result<Attempt<'_>> {
+        let limits = self.config.rate_limits;
+        let window = Duration::from_secs(limits.window_secs);
+        let [ip_key, acct_key] = keys(step, ip, account);
+        let limited = self
+            .limiter
+            .check(&ip_key, limits.per_ip, window)
+            .and_then(|()| self.limiter.check(&acct_key, limits.per_account, window));
+        if let Err(secs) = limited {
+            crate::auth::audit_failure(self, actor, "rate_limited", target, step).await?;
+            return Err(crate::AppError::RateLimited {
+                retry_after_secs: secs,
+            });
+        }
+        Ok(Attempt {
+            app: self,
+            keys: [ip_key, acct_key],
+            window,
+        })
+    }
+}
+
 /// The two keys of an attempt: its IP and its account.
 pub fn keys(step: Step, ip: Option<&str>, account: &str) -> [String; 2] {
     [

@@ -7,7 +7,7 @@
 //! person's id is the associated data: a sealed secret moved to another row
 //! does not open.
 
-use crate::rate_limit::{Step, keys};
+use crate::rate_limit::Step;
 use crate::secret::{same, sha256_hex};
 use crate::{App, AppError, Audit, Result, audit, now, password};
 use base64::Engine;
@@ -20,7 +20,6 @@ use konbit_core::model::{Person, UserId};
 use konbit_core::two_factor::{OtpInput, RECOVERY_ALPHABET, RECOVERY_LEN};
 use rand::RngCore;
 use std::path::Path;
-use std::time::Duration;
 
 pub const KIND: &str = "two_factor";
 pub const ISSUER: &str = "Konbit";
@@ -389,32 +388,17 @@ impl TwoFactorService<'_> {
         raw: &str,
         ip: Option<&str>,
     ) -> Result<OtpInput> {
-        let limits = self.app.config.rate_limits;
-        let window = Duration::from_secs(limits.window_secs);
-        let [ip_key, acct_key] = keys(Step::TwoFactor, ip, &person.id.to_string());
-        let limited = self
-            .app
-            .limiter
-            .check(&ip_key, limits.per_ip, window)
-            .and_then(|()| {
-                self.app
-                    .limiter
-                    .check(&acct_key, limits.per_account, window)
-            });
         let actor = crate::auth::actor_for(person, Source::Panel, ip.map(str::to_owned), false);
-        if let Err(secs) = limited {
-            crate::auth::audit_failure(
-                self.app,
-                &actor,
-                "rate_limited",
-                person.id,
+        let attempt = self
+            .app
+            .attempt(
                 Step::TwoFactor,
+                ip,
+                &person.id.to_string(),
+                &actor,
+                person.id,
             )
             .await?;
-            return Err(AppError::RateLimited {
-                retry_after_secs: secs,
-            });
-        }
         let parsed = OtpInput::parse(raw);
         let ok = match &parsed {
             Ok(input) => self.check_code(person, input).await?,
@@ -423,8 +407,7 @@ impl TwoFactorService<'_> {
         if ok && let Ok(input) = parsed {
             return Ok(input);
         }
-        self.app.limiter.hit(&ip_key, window);
-        self.app.limiter.hit(&acct_key, window);
+        attempt.failed();
         crate::auth::audit_failure(
             self.app,
             &actor,
