@@ -173,6 +173,12 @@ impl Layout {
             .t2("impersonation-banner", ("admin", admin), ("name", name))
     }
 
+    /// The language switch for people not signed in: back to this page.
+    pub fn switch_language_url(&self) -> String {
+        let next: String = url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
+        format!("/lang/{}?next={next}", self.other_lang())
+    }
+
     /// The label of a form field.
     pub fn label(&self, field: &str) -> String {
         self.tr.t(&format!("field-{}", field.replace('_', "-")))

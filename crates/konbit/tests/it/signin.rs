@@ -276,6 +276,19 @@ async fn the_panel_speaks_french_by_default_and_english_on_request() {
         .await
         .unwrap();
     assert!(en.contains("<html lang=\"en\">") && en.contains("Sign in"));
+    // The switch brings people back to the page they were on.
+    let reset = http
+        .get(t.url("/password-reset"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        reset.contains("href=\"/lang/en?next=%2Fpassword-reset\""),
+        "{reset}"
+    );
     // The person's preference wins over the browser.
     let s = t.sign_in(&email, PASSWORD).await.unwrap();
     assert_eq!(
