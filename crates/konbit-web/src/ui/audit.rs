@@ -72,7 +72,12 @@ pub fn entry_view(tr: &Tr, e: &AuditEntry) -> EntryView {
         &format!("audit-kind-{}", e.object_kind.replace('_', "-")),
         &e.object_kind,
     );
-    let object = if e.object_id.is_empty() {
+    let is_its_account =
+        e.object_kind == "account" && e.account_id.is_some_and(|a| e.object_id == a.to_string());
+    let object = if is_its_account {
+        // The account's own link follows; saying it twice helps nobody.
+        String::new()
+    } else if e.object_id.is_empty() {
         kind
     } else {
         format!("{kind} #{}", e.object_id)
