@@ -17,7 +17,7 @@ pub use account::{AccountFilter, NewAccount};
 pub use audit::{AuditEntry, AuditFilter, ChainReport, NewAuditEntry};
 pub use error::StoreError;
 pub use quota_profile::NewQuotaProfile;
-pub use reconcile::QueueRow;
+pub use reconcile::{QueueRow, tracks_status};
 pub use session::{NewSessionRow, SessionListing, SessionRow};
 pub use token::{NewToken, TokenAuth};
 pub use two_factor::{PasswordResetRow, TwoFactorRow};

@@ -1,5 +1,6 @@
 //! `konbit serve`: the panel and the API on one listener, plus the periodic
-//! housekeeping (purging accounts past their grace period, old sessions).
+//! housekeeping (purging accounts past their grace period, old sessions)
+//! and the reconcile worker.
 
 use crate::config::Config;
 use konbit_app::App;
@@ -28,8 +29,22 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
     let bound = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(url = %config.public_url, listen = %bound, "Konbit is serving");
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
+    let (stop_reconciler, stopped) = tokio::sync::oneshot::channel::<()>();
+    let reconciler = tokio::spawn(crate::cli::reconcile::worker(&app).run(async {
+        let _ = stopped.await;
+    }));
     let result = konbit_web::serve(listener, state, shutdown_signal()).await;
     housekeeping.abort();
+    // The worker finishes the object in hand; one stuck on a daemon is cut
+    // off, and its claim expires for the next start.
+    let _ = stop_reconciler.send(());
+    let abort = reconciler.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(10), reconciler)
+        .await
+        .is_err()
+    {
+        abort.abort();
+    }
     app.store.close().await;
     result.map_err(Into::into)
 }

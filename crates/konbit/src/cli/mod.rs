@@ -4,6 +4,7 @@
 
 mod account;
 mod audit;
+pub(crate) mod reconcile;
 mod token;
 mod user;
 
@@ -68,6 +69,8 @@ enum Command {
     /// The audit log: verify its hash chain (exit code 6 if broken), list, export.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The reconciler: apply what is due (--once) or show what would change (--dry-run).
+    Reconcile(reconcile::ReconcileArgs),
     /// Print the OpenAPI document of the REST API.
     Openapi,
 }
@@ -110,6 +113,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::QuotaProfile(c) => account::profiles(format, &app, &actor, c).await,
                 Command::Token(c) => token::run(format, &app, &actor, c).await,
                 Command::Audit(c) => audit::run(format, &app, &actor, c).await,
+                Command::Reconcile(a) => reconcile::run(format, &app, a).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };
             app.store.close().await;

@@ -13,6 +13,7 @@ mod impersonation;
 mod matrix;
 mod password_reset;
 mod rate_limit;
+mod reconcile_cli;
 mod sessions;
 mod signin;
 mod two_factor;

@@ -1,0 +1,16 @@
+//! Provisioning: the reconciler that makes the daemons serve what the state
+//! store says. A change commits its object and a queue row together (the
+//! transactional outbox); the [`Worker`] then applies the latest generation
+//! of each queued object, one at a time, through the [`Provisioner`] of its
+//! kind, and records the outcome on the object.
+
+mod provisioner;
+mod registry;
+mod worker;
+
+pub use provisioner::{Applied, ProvisionError, Provisioner};
+pub use registry::Registry;
+pub use worker::{Clock, DryRun, DryRunRow, PassReport, RESYNC_EVERY_SECS, Worker, WorkerConfig};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,354 @@
+//! The worker: claims due queue rows, applies the latest generation of each
+//! object through its provisioner, one object at a time, and records the
+//! outcome. Level-triggered: whatever the row says, the provisioner is
+//! asked to make the service match the store as it is now.
+
+use crate::registry::Registry;
+use crate::{ProvisionError, provisioner::Applied};
+use konbit_core::model::Timestamp;
+use konbit_store::{QueueRow, Store, StoreError, tracks_status};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The full resync period: every 30 minutes `konbit serve` queues every
+/// object each provisioner knows, so drift (a file edited by hand, a daemon
+/// restored from backup) is repaired without an edit. A constant until
+/// someone needs to tune it.
+pub const RESYNC_EVERY_SECS: i64 = 30 * 60;
+
+/// The time source, in Unix seconds; tests inject one they can advance.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// How the worker paces itself.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// Rows claimed per round trip.
+    pub batch: i64,
+    /// How long a claim keeps other workers off a row; a worker that died
+    /// mid-apply loses its rows after this.
+    pub lease_secs: i64,
+    /// First retry delay after a transient error; doubled per attempt…
+    pub backoff_base_secs: i64,
+    /// …up to this.
+    pub backoff_max_secs: i64,
+    /// After a `Fatal` error the kind is left alone this long.
+    pub fatal_pause_secs: i64,
+    /// Wake up at least this often even without a notification (rows
+    /// whose backoff ended, changes made by another process).
+    pub idle_tick: Duration,
+    pub resync_every_secs: i64,
+    pub clock: Clock,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            batch: 32,
+            lease_secs: 300,
+            backoff_base_secs: 1,
+            backoff_max_secs: 300,
+            fatal_pause_secs: 60,
+            idle_tick: Duration::from_secs(15),
+            resync_every_secs: RESYNC_EVERY_SECS,
+            clock: Arc::new(unix_now),
+        }
+    }
+}
+
+fn unix_now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Capped exponential backoff after `attempts` failures so far: base,
+/// 2×base, 4×base… up to the max.
+pub(crate) fn backoff(config: &WorkerConfig, attempts: i64) -> i64 {
+    let exp = u32::try_from(attempts.clamp(0, 62)).unwrap_or(62);
+    config
+        .backoff_base_secs
+        .saturating_mul(2i64.saturating_pow(exp))
+        .min(config.backoff_max_secs)
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PassReport {
+    pub applied: usize,
+    pub failed: usize,
+    pub retried: usize,
+}
+
+/// One queue row as the dry run shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DryRunRow {
+    #[serde(flatten)]
+    pub row: QueueRow,
+    /// The object's desired generation now (`None`: purged, or a kind
+    /// without a status table).
+    pub desired_generation: Option<i64>,
+    /// Whether a provisioner serves this kind.
+    pub provisioner: bool,
+    pub plan: Vec<String>,
+    pub plan_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DryRun {
+    pub rows: Vec<DryRunRow>,
+}
+
+pub struct Worker {
+    store: Store,
+    registry: Registry,
+    config: WorkerConfig,
+    wakeup: Arc<Notify>,
+    /// Kinds whose service reported `Fatal`, until when.
+    paused: HashMap<String, Timestamp>,
+    /// Kinds without a provisioner already logged, to log each once.
+    unknown_logged: HashSet<String>,
+}
+
+/// A guard against a pass that never ends (an object edited faster than it
+/// can be applied): the rest waits for the next wake-up.
+const MAX_ROUNDS: usize = 1000;
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        registry: Registry,
+        wakeup: Arc<Notify>,
+        config: WorkerConfig,
+    ) -> Self {
+        Self {
+            store,
+            registry,
+            config,
+            wakeup,
+            paused: HashMap::new(),
+            unknown_logged: HashSet::new(),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.config.clock)()
+    }
+
+    /// Runs until `shutdown` resolves: a resync at start and every
+    /// `resync_every_secs`, and a pass on every wake-up or idle tick. A pass
+    /// in progress finishes its current work before the worker stops; if it
+    /// is killed instead, its claims expire and another worker takes over.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut next_resync = self.now();
+        loop {
+            if self.now() >= next_resync {
+                match self.resync().await {
+                    Ok(n) if n > 0 => tracing::info!(queued = n, "reconcile resync"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reconcile resync failed"),
+                }
+                next_resync = self.now().saturating_add(self.config.resync_every_secs);
+            }
+            match self.run_once().await {
+                Ok(r) if r != PassReport::default() => tracing::info!(
+                    applied = r.applied,
+                    failed = r.failed,
+                    retried = r.retried,
+                    "reconcile pass"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reconcile pass failed"),
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = self.wakeup.notified() => {}
+                () = tokio::time::sleep(self.config.idle_tick) => {}
+            }
+        }
+    }
+
+    /// Processes every row due now, then returns.
+    pub async fn run_once(&mut self) -> Result<PassReport, StoreError> {
+        let mut report = PassReport::default();
+        self.log_unknown_kinds().await?;
+        for _ in 0..MAX_ROUNDS {
+            let now = self.now();
+            self.paused.retain(|_, until| *until > now);
+            let kinds: Vec<&str> = self
+                .registry
+                .kinds()
+                .into_iter()
+                .filter(|k| !self.paused.contains_key(*k))
+                .collect();
+            if kinds.is_empty() {
+                break;
+            }
+            let lease_until = now.saturating_add(self.config.lease_secs);
+            let mut tx = self.store.write().await?;
+            let rows = tx
+                .claim_due(&kinds, now, lease_until, self.config.batch)
+                .await?;
+            tx.commit().await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                if self.paused.contains_key(&row.kind) {
+                    // Its service just went down: give the row back as is.
+                    let mut tx = self.store.write().await?;
+                    tx.release_claim(&row.kind, row.object_id).await?;
+                    tx.commit().await?;
+                    continue;
+                }
+                self.process(row, &mut report).await?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Applies one claimed row and records the outcome.
+    async fn process(&mut self, row: QueueRow, report: &mut PassReport) -> Result<(), StoreError> {
+        let Some(p) = self.registry.get(&row.kind) else {
+            return Ok(());
+        };
+        let desired = self.desired_generation(&row).await?;
+        let (generation, outcome) = match desired {
+            Some(g) => {
+                // The store is the truth: apply its latest generation even
+                // if the row lags behind it.
+                let g = g.max(row.generation);
+                (g, p.apply(row.object_id, g).await)
+            }
+            None => (row.generation, p.remove(row.object_id).await),
+        };
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        match outcome {
+            Ok(Applied { changes }) => {
+                tx.finish_applied(&row.kind, row.object_id, generation)
+                    .await?;
+                report.applied += 1;
+                for change in &changes {
+                    tracing::info!(kind = %row.kind, id = row.object_id, generation, "{change}");
+                }
+            }
+            Err(ProvisionError::Invalid { reason }) => {
+                tracing::warn!(kind = %row.kind, id = row.object_id, generation, %reason, "cannot apply");
+                tx.finish_invalid(&row.kind, row.object_id, generation, &reason)
+                    .await?;
+                report.failed += 1;
+            }
+            Err(e) => {
+                let not_before = now.saturating_add(backoff(&self.config, row.attempts));
+                if matches!(e, ProvisionError::Fatal(_)) {
+                    let until = now.saturating_add(self.config.fatal_pause_secs);
+                    self.paused.insert(row.kind.clone(), until);
+                }
+                tracing::warn!(kind = %row.kind, id = row.object_id, generation, error = %e, not_before, "will retry");
+                tx.retry_later(
+                    &row.kind,
+                    row.object_id,
+                    generation,
+                    not_before,
+                    &e.to_string(),
+                )
+                .await?;
+                report.retried += 1;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// `Some(generation)` to apply, `None` when the object is gone.
+    async fn desired_generation(&self, row: &QueueRow) -> Result<Option<i64>, StoreError> {
+        if !tracks_status(&row.kind) {
+            return Ok(Some(row.generation));
+        }
+        let mut tx = self.store.read().await?;
+        let g = tx.object_generation(&row.kind, row.object_id).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    async fn log_unknown_kinds(&mut self) -> Result<(), StoreError> {
+        let mut tx = self.store.read().await?;
+        let kinds = tx.queued_kinds().await?;
+        tx.commit().await?;
+        for kind in kinds {
+            if self.registry.get(&kind).is_none() && self.unknown_logged.insert(kind.clone()) {
+                tracing::debug!(%kind, "no provisioner for this kind yet: its rows stay queued");
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues every object each provisioner knows (unless already queued),
+    /// so the next pass re-applies them all. Returns how many were queued.
+    pub async fn resync(&mut self) -> Result<usize, StoreError> {
+        let now = self.now();
+        let mut queued = 0;
+        for p in self.registry.all() {
+            let ids = match p.all_ids().await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(kind = p.kind(), error = %e, "cannot list objects for the resync");
+                    continue;
+                }
+            };
+            let mut tx = self.store.write().await?;
+            for id in ids {
+                // A purged object is queued at generation 0: removing it.
+                let g = tx.object_generation(p.kind(), id).await?.unwrap_or(0);
+                if tx.enqueue_if_absent(p.kind(), id, g, now).await? {
+                    queued += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(queued)
+    }
+
+    /// What a pass would do, changing nothing: every queue row, and the
+    /// plan of its provisioner.
+    pub async fn dry_run(&self) -> Result<DryRun, StoreError> {
+        let mut tx = self.store.read().await?;
+        let rows = tx.queue().await?;
+        let mut desired = Vec::with_capacity(rows.len());
+        for row in &rows {
+            desired.push(if tracks_status(&row.kind) {
+                tx.object_generation(&row.kind, row.object_id).await?
+            } else {
+                Some(row.generation)
+            });
+        }
+        tx.commit().await?;
+        let mut out = DryRun::default();
+        for (row, desired_generation) in rows.into_iter().zip(desired) {
+            let p = self.registry.get(&row.kind);
+            let (plan, plan_error) = match p {
+                Some(p) => {
+                    let g = desired_generation.map(|g| g.max(row.generation));
+                    match p.plan(row.object_id, g).await {
+                        Ok(lines) => (lines, None),
+                        Err(e) => (Vec::new(), Some(e.to_string())),
+                    }
+                }
+                None => (Vec::new(), None),
+            };
+            out.rows.push(DryRunRow {
+                row,
+                desired_generation,
+                provisioner: p.is_some(),
+                plan,
+                plan_error,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,96 @@
+//! `konbit reconcile`: run the reconciler by hand. `--once` applies what is
+//! due and exits; `--dry-run` shows the queue and what each provisioner
+//! would change, changing nothing. The long-running worker lives in
+//! `konbit serve`.
+
+use crate::output::{Format, fail_msg, print};
+use clap::Args;
+use konbit_app::App;
+use konbit_provision::{DryRun, Registry, Worker, WorkerConfig};
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct ReconcileArgs {
+    /// Process the rows due now, then exit.
+    #[arg(long)]
+    once: bool,
+    /// Print the queue and each provisioner's plan without changing anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// The provisioners of this build. None yet: DNS comes next (issue 4), and
+/// rows of kinds without a provisioner simply stay queued.
+pub(crate) fn registry(_app: &App) -> Registry {
+    Registry::new()
+}
+
+pub(crate) fn worker(app: &App) -> Worker {
+    Worker::new(
+        app.store.clone(),
+        registry(app),
+        app.reconcile_wakeup.clone(),
+        WorkerConfig::default(),
+    )
+}
+
+pub async fn run(format: Format, app: &App, args: ReconcileArgs) -> ExitCode {
+    let mut worker = worker(app);
+    if args.dry_run {
+        return match worker.dry_run().await {
+            Ok(plan) => {
+                print(format, &plan, dry_run_text);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail_msg(e),
+        };
+    }
+    if !args.once {
+        return fail_msg(
+            "the reconciler runs inside `konbit serve`; use `konbit reconcile --once` or `--dry-run`",
+        );
+    }
+    match worker.run_once().await {
+        Ok(report) => {
+            print(format, &report, |r| {
+                format!(
+                    "Reconciled: {} applied, {} failed, {} to retry.",
+                    r.applied, r.failed, r.retried
+                )
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail_msg(e),
+    }
+}
+
+fn dry_run_text(plan: &DryRun) -> String {
+    if plan.rows.is_empty() {
+        return "The reconcile queue is empty: nothing would change.".to_owned();
+    }
+    let mut out = String::new();
+    for r in &plan.rows {
+        let row = &r.row;
+        out.push_str(&format!(
+            "{} {} generation {} (attempts {}{})\n",
+            row.kind,
+            row.object_id,
+            row.generation,
+            row.attempts,
+            row.last_error
+                .as_deref()
+                .map(|e| format!(", last error: {e}"))
+                .unwrap_or_default()
+        ));
+        if !r.provisioner {
+            out.push_str("  no provisioner for this kind yet: stays queued\n");
+        }
+        if let Some(e) = &r.plan_error {
+            out.push_str(&format!("  cannot plan: {e}\n"));
+        }
+        for line in &r.plan {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out.trim_end().to_owned()
+}
