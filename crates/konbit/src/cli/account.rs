@@ -374,6 +374,15 @@ fn profile_line(p: &QuotaProfile) -> String {
     )
 }
 
+/// A profile named on the command line as the thing to act on: an unknown
+/// name is "not found" (exit 4), as for accounts, not a bad field value.
+async fn named_profile(app: &App, actor: &Actor, name: &str) -> Result<i64, AppError> {
+    profile_id(app, actor, name).await.map_err(|e| match e {
+        AppError::Invalid(_) => AppError::NotFound,
+        other => other,
+    })
+}
+
 async fn profiles_inner(
     format: Format,
     app: &App,
@@ -405,7 +414,7 @@ async fn profiles_inner(
             rename,
             limits,
         } => {
-            let id = profile_id(app, actor, &name).await?;
+            let id = named_profile(app, actor, &name).await?;
             let current = svc
                 .get(actor, konbit_core::model::QuotaProfileId(id))
                 .await?;
@@ -417,7 +426,7 @@ async fn profiles_inner(
             print(format, &p, |p| format!("Saved: {}", profile_line(p)));
         }
         ProfileCommand::Delete { name } => {
-            let id = profile_id(app, actor, &name).await?;
+            let id = named_profile(app, actor, &name).await?;
             svc.delete(actor, konbit_core::model::QuotaProfileId(id))
                 .await?;
             print(format, &serde_json::json!({ "deleted": id }), |_| {

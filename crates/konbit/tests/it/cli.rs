@@ -539,7 +539,7 @@ async fn accounts_profiles_and_people() {
         names(&json(&["quota-profile", "list"])),
         ["smaller", "standard"]
     );
-    k.run(&["quota-profile", "delete", "spare"]).fails(5);
+    k.run(&["quota-profile", "delete", "spare"]).fails(4);
 
     // People.
     let added = k.run_stdin(
@@ -1064,4 +1064,24 @@ async fn openapi_prints_the_document_the_server_serves() {
         .await
         .unwrap();
     assert_eq!(printed, served);
+}
+
+#[test]
+fn an_unknown_quota_profile_to_act_on_is_not_found() {
+    let k = Konbit::init();
+    k.run(&["quota-profile", "update", "nope", "--sites", "3"])
+        .fails(4);
+    k.run(&["quota-profile", "delete", "nope"]).fails(4);
+    // As a field of another command it stays an invalid choice.
+    k.run(&[
+        "account",
+        "create",
+        "--name",
+        "radio",
+        "--display-name",
+        "Radio",
+        "--profile",
+        "nope",
+    ])
+    .fails(5);
 }
