@@ -302,6 +302,8 @@ impl AccountService<'_> {
                 if old.is_deleted() {
                     return Err(AppError::NotFound);
                 }
+                // PowerDNS stops serving the account's zones.
+                crate::domain::requeue_account_zones(tx, id, false, now).await?;
                 Ok(tx
                     .set_account_deleted(id, Some(now.saturating_add(grace)), now)
                     .await?)
@@ -323,6 +325,7 @@ impl AccountService<'_> {
                         detail: "account is not deleted".into(),
                     });
                 }
+                crate::domain::requeue_account_zones(tx, id, false, now).await?;
                 Ok(tx.set_account_deleted(id, None, now).await?)
             },
         )
@@ -349,6 +352,7 @@ impl AccountService<'_> {
         for id in due {
             let mut tx = self.app.store.write().await?;
             let old = tx.account(id).await?;
+            crate::domain::requeue_account_zones(&mut tx, id, true, now).await?;
             tx.purge_account(id).await?;
             audit(
                 &mut tx,

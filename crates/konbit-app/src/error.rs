@@ -29,6 +29,9 @@ pub enum AppError {
     /// A reset link that is unknown, used, expired or someone else's.
     #[error("this link is not valid")]
     InvalidLink,
+    /// A zone file with bad lines: every one of them, by line number.
+    #[error("the zone file has {} bad line(s)", .0.len())]
+    ZoneFile(Vec<konbit_core::dns::zonefile::ZoneFileError>),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -36,7 +39,7 @@ pub enum AppError {
 impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Invalid(_) => ErrorCode::InvalidInput,
+            Self::Invalid(_) | Self::ZoneFile(_) => ErrorCode::InvalidInput,
             Self::Denied(d) => d.code(),
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::NotFound => ErrorCode::NotFound,

@@ -6,6 +6,8 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod dnssec_key;
+pub mod domain;
 mod error;
 pub mod impersonation;
 pub mod mail;
@@ -49,6 +51,11 @@ pub struct AppConfig {
     pub password_reset_ttl_secs: i64,
     /// The relay that sends Konbit's e-mail; `None`: no e-mail is sent.
     pub smtp: Option<mail::SmtpConfig>,
+    /// What every new zone starts with, and its SOA.
+    pub zone_template: konbit_core::zone_template::ZoneTemplate,
+    /// A bound on one zone's records, so one account cannot make PowerDNS
+    /// (and every resync) carry millions of rows.
+    pub max_records_per_zone: usize,
 }
 
 impl Default for AppConfig {
@@ -62,6 +69,8 @@ impl Default for AppConfig {
             rate_limits: rate_limit::RateLimits::default(),
             password_reset_ttl_secs: 60 * 60,
             smtp: None,
+            zone_template: Default::default(),
+            max_records_per_zone: 2000,
         }
     }
 }
@@ -114,6 +123,9 @@ impl App {
     }
     pub fn impersonation(&self) -> impersonation::ImpersonationService<'_> {
         impersonation::ImpersonationService { app: self }
+    }
+    pub fn domains(&self) -> domain::DomainService<'_> {
+        domain::DomainService { app: self }
     }
     pub fn audit(&self) -> audit::AuditService<'_> {
         audit::AuditService { app: self }

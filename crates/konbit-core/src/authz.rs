@@ -15,15 +15,17 @@ pub enum Area {
     QuotaProfiles,
     Tokens,
     Audit,
+    Domains,
 }
 
 impl Area {
-    pub const ALL: [Area; 5] = [
+    pub const ALL: [Area; 6] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
         Area::Tokens,
         Area::Audit,
+        Area::Domains,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,6 +34,7 @@ impl Area {
             Self::QuotaProfiles => "quota-profiles",
             Self::Tokens => "tokens",
             Self::Audit => "audit",
+            Self::Domains => "domains",
         }
     }
 }
@@ -212,6 +215,11 @@ pub enum Action {
     /// Change what belongs to the person alone: their password, second
     /// factor and sessions. Never while someone acts as them.
     ManageOwnCredentials,
+    /// An account's domains, their DNS records and DNSSEC keys.
+    ViewDomains(AccountId),
+    /// Add, change, delete and restore domains and records: every person
+    /// of the account, owners and members alike.
+    ManageDomains(AccountId),
 }
 
 impl Action {
@@ -234,6 +242,8 @@ impl Action {
             Self::ViewAllAudit | Self::ViewAccountAudit(_) => (Area::Audit, Read),
             Self::Impersonate => (Area::Users, Write),
             Self::ManageOwnCredentials => (Area::Tokens, Write),
+            Self::ViewDomains(_) => (Area::Domains, Read),
+            Self::ManageDomains(_) => (Area::Domains, Write),
         }
     }
 
@@ -246,14 +256,16 @@ impl Action {
             | Self::RestoreAccount(a)
             | Self::ViewPeople(a)
             | Self::ManagePeople(a)
-            | Self::ViewAccountAudit(a) => Some(a),
+            | Self::ViewAccountAudit(a)
+            | Self::ViewDomains(a)
+            | Self::ManageDomains(a) => Some(a),
             _ => None,
         }
     }
 
     /// Whether the action changes the account (refused while it is locked).
     fn writes_account_content(self) -> bool {
-        matches!(self, Self::ManagePeople(_))
+        matches!(self, Self::ManagePeople(_) | Self::ManageDomains(_))
     }
 }
 
@@ -326,9 +338,12 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 return Err(Denied::NotFound);
             }
             match action {
-                Action::ViewAccount(_) | Action::ViewPeople(_) | Action::ViewAccountAudit(_) => {
-                    Ok(())
-                }
+                Action::ViewAccount(_)
+                | Action::ViewPeople(_)
+                | Action::ViewAccountAudit(_)
+                | Action::ViewDomains(_) => Ok(()),
+                Action::ManageDomains(_) if target.account_locked => Err(Denied::AccountLocked),
+                Action::ManageDomains(_) => Ok(()),
                 Action::ManagePeople(_) if role == Role::Owner => {
                     if target.account_locked && action.writes_account_content() {
                         Err(Denied::AccountLocked)

@@ -28,6 +28,12 @@ pub enum ErrorCode {
     TwoFactorRequired,
     InvalidCode,
     InvalidLink,
+    /// The domain, or a domain above or below it, belongs to another account.
+    DomainTaken,
+    /// An alias serves another domain's records: edit that domain.
+    DomainIsAlias,
+    /// Other domains still depend on this one (its aliases).
+    DomainInUse,
     Internal,
 }
 
@@ -55,6 +61,9 @@ impl ErrorCode {
             Self::TwoFactorRequired => "two_factor_required",
             Self::InvalidCode => "invalid_code",
             Self::InvalidLink => "invalid_link",
+            Self::DomainTaken => "domain_taken",
+            Self::DomainIsAlias => "domain_is_alias",
+            Self::DomainInUse => "domain_in_use",
             Self::Internal => "internal",
         }
     }
@@ -78,6 +87,7 @@ impl ErrorCode {
             Self::TwoFactorRequired => 403,
             Self::InvalidCode => 401,
             Self::InvalidLink => 410,
+            Self::DomainTaken | Self::DomainIsAlias | Self::DomainInUse => 409,
             Self::Internal => 500,
         }
     }
@@ -114,6 +124,67 @@ pub enum Rule {
     DateFormat,
     /// A date range whose end comes before its start.
     DateOrder,
+    // DNS records and zone files (`dns`).
+    /// Not a DNS name: letters, digits, hyphens and underscores between
+    /// dots, `*` only as the whole first label.
+    DnsName,
+    /// One label (the part between two dots) is longer than `max` octets.
+    DnsLabelTooLong {
+        max: usize,
+    },
+    /// A quote, semicolon, backslash or space where none may be.
+    UnsafeCharacter,
+    /// An absolute name that is not in the zone being edited.
+    NameOutsideZone,
+    /// A name that repeats the zone's name (`www.example.org.example.org`).
+    ZoneNameTwice,
+    /// A record type Konbit does not serve, such as PTR.
+    UnsupportedType {
+        rtype: String,
+    },
+    Ipv4Format,
+    Ipv6Format,
+    /// An IPv6 address given for an A record.
+    Ipv6NeedsAaaa,
+    /// An IPv4 address given for an AAAA record.
+    Ipv4NeedsA,
+    /// A target that is not a full host name.
+    TargetFormat,
+    /// An IP address where a host name is needed (CNAME, NS, MX, SRV).
+    TargetIsIp,
+    /// The "." target where it means nothing (only MX 0 and SRV take it).
+    NullTargetNotAllowed,
+    MxFormat,
+    SrvFormat,
+    /// An SRV record's name does not start with `_service._proto`.
+    SrvName,
+    CaaFormat,
+    CaaFlags,
+    CaaTag,
+    CaaValue,
+    /// Quoted TXT strings that do not parse.
+    TxtFormat,
+    CnameAtApex,
+    /// A CNAME shares its name with another record.
+    CnameNotAlone,
+    /// The zone would lose its last NS record at the apex.
+    ApexNeedsNs,
+    /// Data other than NS at a delegated name, or other than glue below it.
+    BelowDelegation,
+    /// The same name, type and data twice.
+    DuplicateRecord,
+    /// A null MX or SRV (".") next to other records of its type.
+    NullTargetNotAlone,
+    /// A line of a zone file that cannot be read.
+    ZoneFileSyntax,
+    /// A zone-file directive other than `$ORIGIN` and `$TTL`.
+    ZoneFileDirective,
+    /// A zone file over the size or record limit.
+    ZoneFileTooLarge,
+    /// More items than the limit allows (records of one zone…).
+    TooMany {
+        max: usize,
+    },
 }
 
 impl Rule {
@@ -131,6 +202,37 @@ impl Rule {
             Self::UnknownChoice => "rule-unknown-choice",
             Self::DateFormat => "rule-date-format",
             Self::DateOrder => "rule-date-order",
+            Self::DnsName => "rule-dns-name",
+            Self::DnsLabelTooLong { .. } => "rule-dns-label-too-long",
+            Self::UnsafeCharacter => "rule-unsafe-character",
+            Self::NameOutsideZone => "rule-name-outside-zone",
+            Self::ZoneNameTwice => "rule-zone-name-twice",
+            Self::UnsupportedType { .. } => "rule-unsupported-type",
+            Self::Ipv4Format => "rule-ipv4-format",
+            Self::Ipv6Format => "rule-ipv6-format",
+            Self::Ipv6NeedsAaaa => "rule-ipv6-needs-aaaa",
+            Self::Ipv4NeedsA => "rule-ipv4-needs-a",
+            Self::TargetFormat => "rule-target-format",
+            Self::TargetIsIp => "rule-target-is-ip",
+            Self::NullTargetNotAllowed => "rule-null-target-not-allowed",
+            Self::MxFormat => "rule-mx-format",
+            Self::SrvFormat => "rule-srv-format",
+            Self::SrvName => "rule-srv-name",
+            Self::CaaFormat => "rule-caa-format",
+            Self::CaaFlags => "rule-caa-flags",
+            Self::CaaTag => "rule-caa-tag",
+            Self::CaaValue => "rule-caa-value",
+            Self::TxtFormat => "rule-txt-format",
+            Self::CnameAtApex => "rule-cname-at-apex",
+            Self::CnameNotAlone => "rule-cname-not-alone",
+            Self::ApexNeedsNs => "rule-apex-needs-ns",
+            Self::BelowDelegation => "rule-below-delegation",
+            Self::DuplicateRecord => "rule-duplicate-record",
+            Self::NullTargetNotAlone => "rule-null-target-not-alone",
+            Self::ZoneFileSyntax => "rule-zone-file-syntax",
+            Self::ZoneFileDirective => "rule-zone-file-directive",
+            Self::ZoneFileTooLarge => "rule-zone-file-too-large",
+            Self::TooMany { .. } => "rule-too-many",
         }
     }
 }

@@ -5,11 +5,13 @@
 
 pub mod audit;
 pub mod authz;
+pub mod dns;
 pub mod error;
 pub mod model;
 pub mod names;
 pub mod page;
 pub mod quota;
 pub mod two_factor;
+pub mod zone_template;
 
 pub use error::{Denied, ErrorCode, FieldError, Rule};

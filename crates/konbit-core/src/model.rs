@@ -21,6 +21,8 @@ id_type!(AccountId);
 id_type!(UserId);
 id_type!(QuotaProfileId);
 id_type!(TokenId);
+id_type!(DomainId);
+id_type!(RecordId);
 
 /// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
 pub type Timestamp = i64;
@@ -178,4 +180,64 @@ pub struct ApiToken {
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,
+}
+
+/// A domain an account hosts: one DNS zone served by PowerDNS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Domain {
+    pub id: DomainId,
+    pub account_id: AccountId,
+    /// ASCII (punycode for IDN).
+    pub name: crate::names::Fqdn,
+    /// The domain whose records this alias serves, if it is one.
+    pub alias_of: Option<DomainId>,
+    pub alias_of_name: Option<crate::names::Fqdn>,
+    pub dnssec: bool,
+    pub mail: bool,
+    /// The SOA serial, raised on every change of the zone.
+    pub serial: i64,
+    pub deleted_at: Option<Timestamp>,
+    pub purge_after: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub provision: ProvisionState,
+}
+
+impl Domain {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+    /// The name as a person reads it (Unicode for IDN).
+    pub fn display_name(&self) -> String {
+        self.name.to_unicode()
+    }
+}
+
+/// One DNS record as stored: the value is the validated, canonical text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsRecordRow {
+    pub id: RecordId,
+    pub domain_id: DomainId,
+    /// Relative to the zone, "" for the apex.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub ttl: i64,
+    pub value: String,
+    pub zone_generation: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl DnsRecordRow {
+    /// Whether PowerDNS serves this version of the record, given its zone.
+    pub fn status(&self, zone: &ProvisionState) -> ObjectStatus {
+        if zone.applied_generation >= self.zone_generation {
+            ObjectStatus::Applied
+        } else if zone.status == ObjectStatus::Failed {
+            ObjectStatus::Failed
+        } else {
+            ObjectStatus::Pending
+        }
+    }
 }

@@ -176,6 +176,11 @@ impl Fqdn {
         Ok(Self(ascii))
     }
 
+    /// A literal this crate knows to be valid (defaults), unchecked.
+    pub(crate) fn from_literal(s: &'static str) -> Self {
+        Self(s.to_owned())
+    }
+
     /// The name as a person reads it: Unicode for IDN labels.
     pub fn to_unicode(&self) -> String {
         let (s, res) = idna::domain_to_unicode(&self.0);

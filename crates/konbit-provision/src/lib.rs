@@ -4,6 +4,7 @@
 //! of each queued object, one at a time, through the [`Provisioner`] of its
 //! kind, and records the outcome on the object.
 
+pub mod dns;
 mod provisioner;
 mod registry;
 mod worker;

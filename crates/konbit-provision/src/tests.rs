@@ -403,7 +403,7 @@ async fn a_new_worker_converges_after_a_crash() {
     // A worker claimed both rows, then died before applying them.
     let mut tx = f.store.write().await.unwrap();
     let claimed = tx
-        .claim_due(&["account"], f.now(), f.now() + 300, 32)
+        .claim_due(&["account"], f.now(), f.now() + 300, 32, "other-host:1")
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -508,7 +508,7 @@ async fn an_edit_during_an_apply_keeps_the_claim() {
     let id = f.account("alpha").await;
     let mut tx = f.store.write().await.unwrap();
     let claimed = tx
-        .claim_due(&["account"], f.now(), f.now() + 300, 32)
+        .claim_due(&["account"], f.now(), f.now() + 300, 32, "other-host:1")
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -527,4 +527,38 @@ async fn an_edit_during_an_apply_keeps_the_claim() {
     tx.commit().await.unwrap();
     assert_eq!(w.run_once().await.unwrap().applied, 1);
     assert_eq!(p.calls(), vec![(id, 2)]);
+}
+
+#[tokio::test]
+async fn claims_of_a_dead_worker_of_this_host_are_taken_back_at_once() {
+    let f = Fixture::new().await;
+    let a = f.account("alpha").await;
+    let b = f.account("beta").await;
+    let host = f
+        .config()
+        .holder
+        .rsplit_once(':')
+        .map(|(h, _)| h.to_owned())
+        .unwrap();
+    // A pid that cannot be running: above the kernel's pid_max.
+    let dead = format!("{host}:{}", u32::MAX - 1);
+    let mut tx = f.store.write().await.unwrap();
+    tx.claim_due(&["account"], f.now(), f.now() + 300, 1, &dead)
+        .await
+        .unwrap();
+    // The other row is held by a worker on another host: it keeps its lease.
+    tx.claim_due(&["account"], f.now(), f.now() + 300, 1, "elsewhere:1")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let p = Scripted::account();
+    let mut w = f.worker(Registry::new().register(p.clone()));
+    assert_eq!(w.recover_claims().await.unwrap(), 1);
+    assert_eq!(w.run_once().await.unwrap().applied, 1);
+    assert_eq!(p.calls(), vec![(a, 1)]);
+    // The live (or unknowable) holder's row waits for its lease.
+    f.advance(300);
+    assert_eq!(w.run_once().await.unwrap().applied, 1);
+    assert_eq!(p.calls(), vec![(a, 1), (b, 1)]);
 }

@@ -42,6 +42,8 @@ pub struct WorkerConfig {
     pub idle_tick: Duration,
     pub resync_every_secs: i64,
     pub clock: Clock,
+    /// Who this worker is in claims: `host:pid`.
+    pub holder: String,
 }
 
 impl Default for WorkerConfig {
@@ -55,7 +57,39 @@ impl Default for WorkerConfig {
             idle_tick: Duration::from_secs(15),
             resync_every_secs: RESYNC_EVERY_SECS,
             clock: Arc::new(unix_now),
+            holder: format!("{}:{}", host_name(), std::process::id()),
         }
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned())
+}
+
+/// Whether a claim holder is a worker of this host whose process is gone
+/// (killed mid-apply): its rows can be taken back without waiting.
+fn holder_is_dead_here(holder: &str, this_host: &str) -> bool {
+    let Some((host, pid)) = holder.rsplit_once(':') else {
+        return false;
+    };
+    host == this_host
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|pid| pid != std::process::id() && !process_runs(pid))
+}
+
+/// Whether `pid` is a running process: it exists and is not a zombie (a
+/// killed worker stays a zombie until its parent reaps it).
+fn process_runs(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next())
+            .is_some_and(|state| !matches!(state, 'Z' | 'X')),
+        Err(_) => false,
     }
 }
 
@@ -145,6 +179,11 @@ impl Worker {
     /// is killed instead, its claims expire and another worker takes over.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        match self.recover_claims().await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "took back the claims of a stopped worker"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check for stale claims"),
+        }
         let mut next_resync = self.now();
         loop {
             if self.now() >= next_resync {
@@ -173,6 +212,28 @@ impl Worker {
         }
     }
 
+    /// Releases the claims of workers of this host that are no longer
+    /// running (a `kill -9` mid-apply), so their rows are applied now
+    /// rather than when the lease runs out. Workers of other hosts keep
+    /// theirs until the lease ends: their liveness cannot be seen from here.
+    pub async fn recover_claims(&mut self) -> Result<u64, StoreError> {
+        let this_host = self
+            .config
+            .holder
+            .rsplit_once(':')
+            .map(|(h, _)| h.to_owned())
+            .unwrap_or_default();
+        let mut tx = self.store.write().await?;
+        let mut released = 0;
+        for holder in tx.claim_holders(self.now()).await? {
+            if holder_is_dead_here(&holder, &this_host) {
+                released += tx.release_claims_of(&holder).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(released)
+    }
+
     /// Processes every row due now, then returns.
     pub async fn run_once(&mut self) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
@@ -192,7 +253,7 @@ impl Worker {
             let lease_until = now.saturating_add(self.config.lease_secs);
             let mut tx = self.store.write().await?;
             let rows = tx
-                .claim_due(&kinds, now, lease_until, self.config.batch)
+                .claim_due(&kinds, now, lease_until, self.config.batch, &self.config.holder)
                 .await?;
             tx.commit().await?;
             if rows.is_empty() {

@@ -306,7 +306,11 @@ impl Tx {
             .fetch_optional(self.conn())
             .await?;
         exists.ok_or(StoreError::NotFound)?;
-        Ok(Usage::default())
+        let domains = self.count_domains(id).await?;
+        Ok(Usage {
+            domains: crate::to_u64(domains),
+            ..Usage::default()
+        })
     }
 
     /// Counts for the admin dashboard: (active, locked, deleted).

@@ -5,6 +5,7 @@
 
 mod account;
 mod audit;
+mod domain;
 mod error;
 mod quota_profile;
 mod reconcile;
@@ -14,6 +15,9 @@ mod two_factor;
 mod user;
 
 pub use account::{AccountFilter, NewAccount};
+pub use domain::{
+    ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
+};
 pub use audit::{AuditEntry, AuditFilter, ChainReport, NewAuditEntry};
 pub use error::StoreError;
 pub use quota_profile::NewQuotaProfile;

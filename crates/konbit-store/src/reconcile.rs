@@ -87,11 +87,13 @@ macro_rules! object_sql {
 }
 
 static ACCOUNTS: ObjectSql = object_sql!("accounts");
+static DOMAINS: ObjectSql = object_sql!("domains");
 
 /// The tables that carry a reconcile status, by kind: a fixed whitelist.
 fn object_table(kind: &str) -> Option<&'static ObjectSql> {
     match kind {
         "account" => Some(&ACCOUNTS),
+        "dns_zone" => Some(&DOMAINS),
         _ => None,
     }
 }
@@ -120,11 +122,12 @@ impl Tx {
         now: Timestamp,
         lease_until: Timestamp,
         limit: i64,
+        holder: &str,
     ) -> Result<Vec<QueueRow>> {
         // The kinds travel as one bound JSON array, never spliced.
         let kinds = serde_json::to_string(kinds).unwrap_or_else(|_| "[]".to_owned());
         let rows = sqlx::query(
-            "UPDATE reconcile_queue SET claimed_until = $2 WHERE rowid IN ( \
+            "UPDATE reconcile_queue SET claimed_until = $2, claimed_by = $5 WHERE rowid IN ( \
                SELECT rowid FROM reconcile_queue WHERE not_before <= $1 \
                AND (claimed_until IS NULL OR claimed_until <= $1) \
                AND kind IN (SELECT value FROM json_each($3)) \
@@ -134,6 +137,7 @@ impl Tx {
         .bind(lease_until)
         .bind(kinds)
         .bind(limit)
+        .bind(holder)
         .fetch_all(self.conn())
         .await?;
         let mut out = rows.iter().map(row_from).collect::<Result<Vec<_>>>()?;
@@ -155,13 +159,35 @@ impl Tx {
     /// Gives a claimed row back without touching its retry state.
     pub async fn release_claim(&mut self, kind: &str, object_id: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE reconcile_queue SET claimed_until = NULL WHERE kind = $1 AND object_id = $2",
+            "UPDATE reconcile_queue SET claimed_until = NULL, claimed_by = NULL WHERE kind = $1 AND object_id = $2",
         )
         .bind(kind)
         .bind(object_id)
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// The holders of claims still under lease at `now`.
+    pub async fn claim_holders(&mut self, now: Timestamp) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT claimed_by FROM reconcile_queue WHERE claimed_until > $1 AND claimed_by IS NOT NULL",
+        )
+        .bind(now)
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    /// Releases every claim of `holder` (a worker known to be dead).
+    /// Returns how many rows were released.
+    pub async fn release_claims_of(&mut self, holder: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE reconcile_queue SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = $1",
+        )
+        .bind(holder)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Queues `kind/object_id` unless it is queued already (the periodic

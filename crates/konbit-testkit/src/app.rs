@@ -273,6 +273,9 @@ impl TestApp {
             "SELECT group_concat(id_hash || user_id || coalesce(impersonating_user_id, '-'), ';') FROM sessions",
             "SELECT group_concat(kind || object_id || generation, ';') FROM reconcile_queue",
             "SELECT group_concat(user_id || secret_sealed || coalesce(enabled_at, '-'), ';') FROM two_factor",
+            "SELECT group_concat(id || account_id || name || dnssec || mail || serial || coalesce(deleted_at, '-') || generation, ';') FROM domains",
+            "SELECT group_concat(id || domain_id || name || type || ttl || value, ';') FROM dns_records",
+            "SELECT group_concat(domain_id || public_key, ';') FROM dnssec_keys",
         ];
         let mut out = String::new();
         for q in queries {

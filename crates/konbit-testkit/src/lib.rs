@@ -6,5 +6,6 @@
 pub mod app;
 pub mod browser;
 pub mod daemon;
+pub mod pdns;
 
 pub use app::{PASSWORD, TestApp};

@@ -9,12 +9,24 @@ use konbit_app::AppError;
 use konbit_core::{ErrorCode, FieldError, Rule};
 
 /// "E-mail address: must have at least 12 characters." in the person's language.
+/// A bad line of a zone file: "Line 3: …" in the person's language.
+pub fn line_message(tr: &Tr, line: usize, e: &FieldError) -> String {
+    tr.t2(
+        "zone-file-line",
+        ("line", line),
+        ("message", field_message(tr, e)),
+    )
+}
+
 pub fn field_message(tr: &Tr, e: &FieldError) -> String {
     let field = tr.t(&format!("field-{}", e.field.replace('_', "-")));
     let id = e.rule.message_id();
     match e.rule {
         Rule::TooShort { min } => tr.t2(id, ("field", field), ("min", min)),
-        Rule::TooLong { max } => tr.t2(id, ("field", field), ("max", max)),
+        Rule::TooLong { max } | Rule::DnsLabelTooLong { max } | Rule::TooMany { max } => {
+            tr.t2(id, ("field", field), ("max", max))
+        }
+        Rule::UnsupportedType { ref rtype } => tr.t2(id, ("field", field), ("rtype", rtype)),
         Rule::OutOfRange { min, max } => {
             let (min, max) = (tr.number(min), tr.number(max));
             let mut args = fluent_bundle::FluentArgs::new();
@@ -46,6 +58,8 @@ pub struct PanelError {
     pub tr: Tr,
     pub code: ErrorCode,
     pub fields: Vec<FieldError>,
+    /// For a zone file: the line of each of `fields`.
+    pub lines: Vec<usize>,
 }
 
 impl PanelError {
@@ -54,6 +68,7 @@ impl PanelError {
             tr,
             code,
             fields: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -61,14 +76,19 @@ impl PanelError {
         if let AppError::Internal(detail) = &e {
             tracing::error!(%detail, "internal error");
         }
-        let fields = match e {
-            AppError::Invalid(ref f) => f.clone(),
-            _ => Vec::new(),
+        let (fields, lines) = match e {
+            AppError::Invalid(ref f) => (f.clone(), Vec::new()),
+            AppError::ZoneFile(ref errors) => (
+                errors.iter().map(|z| z.error.clone()).collect(),
+                errors.iter().map(|z| z.line).collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
         };
         Self {
             tr,
             code: e.code(),
             fields,
+            lines,
         }
     }
 }
@@ -76,9 +96,12 @@ impl PanelError {
 impl IntoResponse for PanelError {
     fn into_response(self) -> Response {
         let mut message = self.tr.t(&self.code.message_id());
-        for f in &self.fields {
+        for (i, f) in self.fields.iter().enumerate() {
             message.push(' ');
-            message.push_str(&field_message(&self.tr, f));
+            match self.lines.get(i) {
+                Some(line) => message.push_str(&line_message(&self.tr, *line, f)),
+                None => message.push_str(&field_message(&self.tr, f)),
+            }
         }
         let page = ErrorPage {
             tr: &self.tr,
@@ -145,6 +168,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub detail: Option<String>,
     pub fields: Vec<FieldError>,
+    /// For a zone file: the line of each of `fields`.
+    pub lines: Vec<usize>,
 }
 
 impl ApiError {
@@ -154,6 +179,7 @@ impl ApiError {
             code,
             detail,
             fields: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -168,23 +194,38 @@ impl ApiError {
             AppError::Quota(q) => Some(q.to_string()),
             _ => None,
         };
-        let fields = match e {
-            AppError::Invalid(ref f) => f.clone(),
-            AppError::Duplicate { field } => vec![FieldError::new(field, Rule::Reserved)],
-            _ => Vec::new(),
+        let (fields, lines) = match e {
+            AppError::Invalid(ref f) => (f.clone(), Vec::new()),
+            AppError::Duplicate { field } => {
+                (vec![FieldError::new(field, Rule::Reserved)], Vec::new())
+            }
+            AppError::ZoneFile(ref errors) => (
+                errors.iter().map(|z| z.error.clone()).collect(),
+                errors.iter().map(|z| z.line).collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
         };
         Self {
             tr,
             code: e.code(),
             detail,
             fields,
+            lines,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = problem_body(&self.tr, self.code, self.detail, &self.fields);
+        let mut body = problem_body(&self.tr, self.code, self.detail, &self.fields);
+        // Zone-file errors also say which line, in `line` and the message.
+        if let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
+            for ((error, line), field) in errors.iter_mut().zip(&self.lines).zip(&self.fields) {
+                error["line"] = serde_json::Value::from(*line);
+                error["message"] =
+                    serde_json::Value::String(line_message(&self.tr, *line, field));
+            }
+        }
         let mut res = (status(self.code), axum::Json(body)).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -7,8 +7,17 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use konbit_core::model::Locale;
 use std::sync::OnceLock;
 
-const FR: &str = include_str!("../locales/fr/main.ftl");
-const EN: &str = include_str!("../locales/en/main.ftl");
+// One file per area; they form one catalog per language.
+const FR: &str = concat!(
+    include_str!("../locales/fr/main.ftl"),
+    "\n",
+    include_str!("../locales/fr/domains.ftl"),
+);
+const EN: &str = concat!(
+    include_str!("../locales/en/main.ftl"),
+    "\n",
+    include_str!("../locales/en/domains.ftl"),
+);
 
 pub struct Catalog {
     fr: FluentBundle<FluentResource>,

@@ -34,6 +34,100 @@ pub struct Config {
     /// The SMTP relay for Konbit's own e-mail (password reset links).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSection>,
+    /// Authoritative DNS through PowerDNS, and the zone template.
+    #[serde(default)]
+    pub dns: DnsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// Whether Konbit writes zones for PowerDNS (off: domains are kept,
+    /// their zones stay queued).
+    pub enabled: bool,
+    /// PowerDNS's gsqlite3 database, which Konbit writes and PowerDNS reads;
+    /// relative to `state_dir` unless absolute. Point PowerDNS's
+    /// `gsqlite3-database` at it.
+    pub pdns_database: PathBuf,
+    /// The schema Konbit creates that database with.
+    pub pdns_schema: PathBuf,
+    /// The group PowerDNS runs as (Debian: "pdns"): the database is shared
+    /// with it alone. Unset: the files keep Konbit's owner and umask.
+    pub pdns_group: Option<String>,
+    /// Where PowerDNS answers, for `konbit doctor`.
+    pub pdns_address: SocketAddr,
+    /// The co-op's name servers: every zone's NS set and SOA primary.
+    pub nameservers: Vec<String>,
+    /// The SOA contact, as an e-mail address or a name.
+    pub hostmaster: String,
+    /// The co-op's mail exchanger, added as MX when a domain gets mail.
+    pub mail_exchanger: Option<String>,
+    pub spf: String,
+    pub dmarc: String,
+    /// TTL of the records the template adds, and of the SOA.
+    pub ttl: u32,
+    pub negative_ttl: u32,
+    pub max_records_per_zone: usize,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        let t = konbit_core::zone_template::ZoneTemplate::default();
+        Self {
+            enabled: true,
+            pdns_database: PathBuf::from("pdns/pdns.sqlite3"),
+            pdns_schema: PathBuf::from(konbit_provision::dns::pdns_db::DEBIAN_SCHEMA),
+            pdns_group: None,
+            pdns_address: SocketAddr::from(([127, 0, 0, 1], 53)),
+            nameservers: t.nameservers.iter().map(ToString::to_string).collect(),
+            hostmaster: t.hostmaster.to_string(),
+            mail_exchanger: None,
+            spf: t.spf,
+            dmarc: t.dmarc,
+            ttl: t.ttl,
+            negative_ttl: t.negative_ttl,
+            max_records_per_zone: 2000,
+        }
+    }
+}
+
+impl DnsConfig {
+    /// The zone template, or the first bad setting.
+    pub fn template(&self) -> Result<konbit_core::zone_template::ZoneTemplate, String> {
+        use konbit_core::names::Fqdn;
+        let name = |key: &str, v: &str| {
+            Fqdn::parse("dns", v, 2).map_err(|_| format!("dns.{key} = {v:?} is not a host name"))
+        };
+        if self.nameservers.is_empty() {
+            return Err("dns.nameservers must name at least one server".into());
+        }
+        let nameservers = self
+            .nameservers
+            .iter()
+            .map(|n| name("nameservers", n))
+            .collect::<Result<Vec<_>, _>>()?;
+        // hostmaster@coop.example is written hostmaster.coop.example in a SOA.
+        let hostmaster = name("hostmaster", &self.hostmaster.replacen('@', ".", 1))?;
+        let mail_exchanger = self
+            .mail_exchanger
+            .as_deref()
+            .map(|m| name("mail_exchanger", m))
+            .transpose()?;
+        if !(60..=604_800).contains(&self.ttl) || !(60..=86_400).contains(&self.negative_ttl) {
+            return Err("dns.ttl must be 60..604800 and dns.negative_ttl 60..86400".into());
+        }
+        Ok(konbit_core::zone_template::ZoneTemplate {
+            nameservers,
+            hostmaster,
+            soa_ttl: self.ttl,
+            ttl: self.ttl,
+            negative_ttl: self.negative_ttl,
+            mail_exchanger,
+            spf: self.spf.clone(),
+            dmarc: self.dmarc.clone(),
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +240,7 @@ impl Default for Config {
             rate_limits: RateLimitsConfig::default(),
             password_reset: PasswordResetConfig::default(),
             smtp: None,
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -184,6 +279,27 @@ impl Config {
                 username: s.username.clone(),
                 password: s.password.clone(),
             }),
+            // `check` has refused a bad template already.
+            zone_template: self.dns.template().unwrap_or_default(),
+            max_records_per_zone: self.dns.max_records_per_zone,
+        }
+    }
+
+    pub fn pdns_database_path(&self) -> PathBuf {
+        if self.dns.pdns_database.is_absolute() {
+            self.dns.pdns_database.clone()
+        } else {
+            self.state_dir.join(&self.dns.pdns_database)
+        }
+    }
+
+    /// How the DNS provisioner reaches PowerDNS's database.
+    pub fn pdns_target(&self) -> konbit_provision::dns::PdnsTarget {
+        konbit_provision::dns::PdnsTarget {
+            database: self.pdns_database_path(),
+            schema: self.dns.pdns_schema.clone(),
+            group: self.dns.pdns_group.clone(),
+            busy_timeout: std::time::Duration::from_secs(5),
         }
     }
 
@@ -256,6 +372,9 @@ impl Config {
                 "rate_limits.* and password_reset.link_minutes must be at least 1".to_owned(),
             )));
         }
+        self.dns
+            .template()
+            .map_err(|e| Box::new(figment::Error::from(e)))?;
         if self.session.idle_minutes == 0 || self.session.absolute_hours == 0 {
             return Err(Box::new(figment::Error::from(
                 "session.idle_minutes and session.absolute_hours must be at least 1".to_owned(),
@@ -295,7 +414,17 @@ impl Config {
              # [smtp]\n\
              # host = \"127.0.0.1\"\n\
              # port = 25\n\
-             # from = \"Konbit <konbit@coop.example>\"\n",
+             # from = \"Konbit <konbit@coop.example>\"\n\n\
+             [dns]\n\
+             # PowerDNS (pdns-server + pdns-backend-sqlite3) serves the zones Konbit\n\
+             # writes into this file: set gsqlite3-database to it, and every cache\n\
+             # TTL to 0 (see the README).\n\
+             pdns_database = {pdns_database}\n\
+             pdns_address = \"{pdns_address}\"\n\
+             # The co-op's name servers (NS set and SOA) and the SOA contact.\n\
+             nameservers = [{nameservers}]\n\
+             hostmaster = {hostmaster}\n\
+             # mail_exchanger = \"mx.coop.example\"\n",
             state_dir = toml_string(&self.state_dir.to_string_lossy()),
             database = toml_string(&self.database.to_string_lossy()),
             listen = self.listen,
@@ -307,6 +436,16 @@ impl Config {
             per_ip = self.rate_limits.per_ip,
             per_account = self.rate_limits.per_account,
             link_minutes = self.password_reset.link_minutes,
+            pdns_database = toml_string(&self.dns.pdns_database.to_string_lossy()),
+            pdns_address = self.dns.pdns_address,
+            nameservers = self
+                .dns
+                .nameservers
+                .iter()
+                .map(|n| toml_string(n))
+                .collect::<Vec<_>>()
+                .join(", "),
+            hostmaster = toml_string(&self.dns.hostmaster),
         )
     }
 }

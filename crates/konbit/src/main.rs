@@ -1,10 +1,11 @@
 //! `konbit`: the single binary. It serves the panel and the API, runs the
-//! operator's commands, and will run the reconciler agent.
+//! operator's commands, and runs the reconciler.
 
 mod cli;
 mod config;
 mod output;
 mod serve;
+mod wakeup;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -29,12 +29,24 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
     let bound = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(url = %config.public_url, listen = %bound, "Konbit is serving");
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
+    let wake_path = crate::wakeup::socket_path(&config.state_dir);
+    let waker = match crate::wakeup::listen(&wake_path, app.reconcile_wakeup.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            tracing::warn!(path = %wake_path.display(), error = %e, "no wake-up socket: CLI changes wait for the reconciler's next tick");
+            None
+        }
+    };
     let (stop_reconciler, stopped) = tokio::sync::oneshot::channel::<()>();
-    let reconciler = tokio::spawn(crate::cli::reconcile::worker(&app).run(async {
+    let reconciler = tokio::spawn(crate::cli::reconcile::worker(&app, config).run(async {
         let _ = stopped.await;
     }));
     let result = konbit_web::serve(listener, state, shutdown_signal()).await;
     housekeeping.abort();
+    if let Some(task) = waker {
+        task.abort();
+        let _ = std::fs::remove_file(&wake_path);
+    }
     // The worker finishes the object in hand; one stuck on a daemon is cut
     // off, and its claim expires for the next start.
     let _ = stop_reconciler.send(());
@@ -65,7 +77,7 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
-/// Every ten minutes: purge accounts whose grace period ended, and drop
+/// Every ten minutes: purge accounts and domains whose grace period ended, and drop
 /// expired sessions so the table does not grow forever.
 async fn housekeeping(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -77,6 +89,13 @@ async fn housekeeping(app: App) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted accounts failed"),
+        }
+        match app.domains().purge_expired(&Actor::system()).await {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(count = ids.len(), "purged deleted domains")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging deleted domains failed"),
         }
         let now = konbit_app::now();
         let idle_cutoff = now - app.config.session_idle_secs;

@@ -4,6 +4,8 @@
 
 mod account;
 pub(crate) mod audit;
+mod domain;
+mod domain_dto;
 mod dto;
 mod quota_profile;
 mod token;
@@ -32,12 +34,13 @@ pub use dto::Problem;
     info(
         title = "Konbit API",
         version = "1",
-        description = "Manage a co-op's accounts, people, quota profiles and API tokens. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(Problem))
+    components(schemas(Problem)),
+    tags((name = "domains", description = "Domains (DNS zones served by the co-op's name servers), their records, DNSSEC and zone files. Scopes `domains:read` and `domains:write`."))
 )]
 struct ApiDoc;
 
@@ -75,6 +78,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(token::revoke))
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
+        .routes(routes!(domain::list, domain::create))
+        .routes(routes!(domain::get, domain::update, domain::delete))
+        .routes(routes!(domain::restore))
+        .routes(routes!(domain::list_records, domain::create_record))
+        .routes(routes!(
+            domain::get_record,
+            domain::update_record,
+            domain::delete_record
+        ))
+        .routes(domain::zone_routes())
 }
 
 /// The routes an OpenAPI document declares.

@@ -5,6 +5,7 @@ mod account;
 pub(crate) mod audit;
 mod auth;
 mod dashboard;
+mod domain;
 mod impersonation;
 mod password_reset;
 mod quota_profile;
@@ -74,6 +75,19 @@ pub(crate) fn routes() -> RouteTable {
         .post("/password-reset/{token}", password_reset::reset)
         .get("/audit", audit::list)
         .get("/audit.csv", audit::export)
+        .get("/domains", domain::list)
+        .post("/domains", domain::create)
+        .get("/domains/{name}", domain::show)
+        .post("/domains/{name}/dnssec", domain::set_dnssec)
+        .post("/domains/{name}/delete", domain::delete)
+        .post("/domains/{name}/restore", domain::restore)
+        .post("/domains/{name}/records", domain::add_record)
+        .get("/domains/{name}/records/{id}", domain::edit_record_form)
+        .post("/domains/{name}/records/{id}", domain::update_record)
+        .post("/domains/{name}/records/{id}/delete", domain::delete_record)
+        .get("/domains/{name}/import", domain::import_form)
+        .post("/domains/{name}/import", domain::import_post)
+        .get("/domains/{name}/export", domain::export)
 }
 
 async fn healthz() -> impl IntoResponse {

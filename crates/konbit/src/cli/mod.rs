@@ -4,6 +4,8 @@
 
 mod account;
 mod audit;
+mod doctor;
+mod domain;
 pub(crate) mod reconcile;
 mod token;
 mod user;
@@ -71,6 +73,11 @@ enum Command {
     Audit(audit::AuditCommand),
     /// The reconciler: apply what is due (--once) or show what would change (--dry-run).
     Reconcile(reconcile::ReconcileArgs),
+    /// Domains, their DNS records, zone import and export.
+    #[command(subcommand)]
+    Domain(domain::DomainCommand),
+    /// Check what Konbit depends on (state database, PowerDNS) and say what is wrong.
+    Doctor,
     /// Print the OpenAPI document of the REST API.
     Openapi,
 }
@@ -113,10 +120,14 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::QuotaProfile(c) => account::profiles(format, &app, &actor, c).await,
                 Command::Token(c) => token::run(format, &app, &actor, c).await,
                 Command::Audit(c) => audit::run(format, &app, &actor, c).await,
-                Command::Reconcile(a) => reconcile::run(format, &app, a).await,
+                Command::Reconcile(a) => reconcile::run(format, &app, &config, a).await,
+                Command::Domain(c) => domain::run(format, &app, &actor, c).await,
+                Command::Doctor => doctor::run(format, &app, &config).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };
             app.store.close().await;
+            // A change made here is applied by the running server now.
+            crate::wakeup::poke(&crate::wakeup::socket_path(&config.state_dir));
             code
         }
     }

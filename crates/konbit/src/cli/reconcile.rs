@@ -3,7 +3,9 @@
 //! would change, changing nothing. The long-running worker lives in
 //! `konbit serve`.
 
+use crate::config::Config;
 use crate::output::{Format, fail_msg, print};
+use konbit_provision::dns::DnsProvisioner;
 use clap::Args;
 use konbit_app::App;
 use konbit_provision::{DryRun, Registry, Worker, WorkerConfig};
@@ -19,23 +21,31 @@ pub struct ReconcileArgs {
     dry_run: bool,
 }
 
-/// The provisioners of this build. None yet: DNS comes next (issue 4), and
-/// rows of kinds without a provisioner simply stay queued.
-pub(crate) fn registry(_app: &App) -> Registry {
-    Registry::new()
+/// The provisioners of this build. Rows of kinds without a provisioner
+/// (accounts, until a service acts on them) simply stay queued.
+pub(crate) fn registry(app: &App, config: &Config) -> Registry {
+    let mut registry = Registry::new();
+    if config.dns.enabled {
+        registry = registry.register(DnsProvisioner::new(
+            app.store.clone(),
+            config.pdns_target(),
+            app.config.zone_template.clone(),
+        ));
+    }
+    registry
 }
 
-pub(crate) fn worker(app: &App) -> Worker {
+pub(crate) fn worker(app: &App, config: &Config) -> Worker {
     Worker::new(
         app.store.clone(),
-        registry(app),
+        registry(app, config),
         app.reconcile_wakeup.clone(),
         WorkerConfig::default(),
     )
 }
 
-pub async fn run(format: Format, app: &App, args: ReconcileArgs) -> ExitCode {
-    let mut worker = worker(app);
+pub async fn run(format: Format, app: &App, config: &Config, args: ReconcileArgs) -> ExitCode {
+    let mut worker = worker(app, config);
     if args.dry_run {
         return match worker.dry_run().await {
             Ok(plan) => {

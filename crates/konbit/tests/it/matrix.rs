@@ -66,6 +66,9 @@ struct World {
     owner_a_token_id: i64,
     /// A session of A's owner, for the route that ends one's own session.
     owner_a_session_id: i64,
+    /// A's domain and one of its records.
+    domain_a: String,
+    record_a: i64,
 }
 
 async fn world() -> World {
@@ -132,8 +135,38 @@ async fn world() -> World {
             .await
             .unwrap();
     pool.close().await;
+    let domain_a = "radio-a.test".to_owned();
+    t.app
+        .domains()
+        .create(
+            &cli,
+            konbit_app::domain::CreateDomain {
+                account_id: a.0,
+                name: domain_a.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let record = t
+        .app
+        .domains()
+        .add_record(
+            &cli,
+            &domain_a,
+            konbit_core::dns::RecordInput {
+                name: "www".into(),
+                rtype: "A".into(),
+                ttl: None,
+                value: "192.0.2.1".into(),
+            },
+        )
+        .await
+        .unwrap();
     World {
         t,
+        domain_a,
+        record_a: record.id.0,
         owner_a_session_id,
         a: a.0,
         owner_a,
@@ -159,6 +192,8 @@ impl World {
             self.owner_a_session_id
         } else if route.starts_with("/api/v1/users/") {
             self.member_a.id.0
+        } else if route.contains("/domains/") {
+            self.record_a
         } else {
             self.a
         };
@@ -167,6 +202,7 @@ impl World {
             .replace("{user_id}", &user_id.to_string())
             .replace("{code}", "en")
             .replace("{token}", "1.not-a-valid-token")
+            .replace("{name}", &self.domain_a)
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -182,6 +218,7 @@ impl World {
     /// Bodies refer to the world's objects through these placeholders.
     fn body(&self, raw: &str) -> String {
         raw.replace("$PROFILE", &self.standard_profile.to_string())
+            .replace("$ACCOUNT", &self.a.to_string())
     }
 
     /// Makes the caller's credentials before the state is fingerprinted, so
@@ -208,6 +245,7 @@ impl World {
                         "quota-profiles:write",
                         "tokens:write",
                         "audit:read",
+                        "domains:write",
                     ];
                     Some(
                         self.t

@@ -1,0 +1,156 @@
+//! Zones as wholes: sub-zones delegated from their parent, aliases that
+//! mirror another domain, soft delete and restore, IDN, imports.
+
+use super::DnsEnv;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subdomain_is_its_own_zone_delegated_with_its_ds() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", json!({})).await;
+    env.add_domain("studio.radio.test", json!({})).await;
+    env.add_record("studio.radio.test", "www", "A", "192.0.2.30").await;
+    env.until_served("www.studio.radio.test", "A", &["192.0.2.30"]).await;
+    env.until_status("radio.test", "applied").await;
+    // The parent zone holds the delegation and the child's DS.
+    let db = env.pdns.pool().await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT r.type, r.content FROM records r JOIN domains d ON d.id = r.domain_id \
+         WHERE d.name = 'radio.test' AND r.name = 'studio.radio.test' ORDER BY 1, 2",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let types: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+    assert!(types.contains(&"DS"), "{rows:?}");
+    assert_eq!(types.iter().filter(|t| **t == "NS").count(), 2, "{rows:?}");
+    let child_ds = env
+        .pdns
+        .pdnsutil(&["export-zone-ds", "studio.radio.test"])
+        .unwrap()
+        .to_lowercase();
+    for (t, content) in &rows {
+        if t == "DS" {
+            assert!(child_ds.contains(&content.to_lowercase()), "{content} / {child_ds}");
+        }
+    }
+    env.pdns.check_zone("radio.test").unwrap();
+    env.pdns.check_zone("studio.radio.test").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alias_serves_the_records_of_its_target() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", json!({})).await;
+    env.add_domain("radio-alias.test", json!({ "alias_of": "radio.test" }))
+        .await;
+    env.add_record("radio.test", "www", "A", "192.0.2.40").await;
+    env.until_served("www.radio-alias.test", "A", &["192.0.2.40"]).await;
+    // The alias's records cannot be edited: edit the target.
+    let (status, body) = env
+        .add_record("radio-alias.test", "www", "A", "192.0.2.41")
+        .await;
+    assert_eq!(status, 409, "{body:#}");
+    assert_eq!(body["code"], "domain_is_alias");
+    env.pdns.check_zone("radio-alias.test").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_domain_stops_being_served_and_comes_back_on_restore() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", json!({})).await;
+    env.add_record("radio.test", "www", "A", "192.0.2.50").await;
+    env.until_served("www.radio.test", "A", &["192.0.2.50"]).await;
+    let res = env
+        .api
+        .request(reqwest::Method::DELETE, "/api/v1/domains/radio.test")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let mut refused = String::new();
+    for _ in 0..200 {
+        refused = env.pdns.dig_full("www.radio.test", "A", &[]).unwrap();
+        if refused.contains("REFUSED") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(refused.contains("REFUSED"), "{refused}");
+    // Nobody else may take the name during the grace period.
+    let (_, other, _) = env.t.seed_account("other").await.unwrap();
+    let token = env.t.token_for(&other, &["domains:write"]).await.unwrap();
+    let res = env
+        .t
+        .api(Some(&token))
+        .unwrap()
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/domains",
+            &json!({ "account": "other", "name": "radio.test" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+
+    let res = env
+        .api
+        .request(reqwest::Method::POST, "/api/v1/domains/radio.test/restore")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    env.until_served("www.radio.test", "A", &["192.0.2.50"]).await;
+    env.pdns.check_zone("radio.test").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idn_domain_is_served_under_its_punycode_name() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    let created = env.add_domain("kréyòl.test", json!({})).await;
+    assert_eq!(created["name"], "xn--kryl-cpa9c.test", "{created:#}");
+    env.add_record("kréyòl.test", "www", "A", "192.0.2.60").await;
+    env.until_served("www.xn--kryl-cpa9c.test", "A", &["192.0.2.60"])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_zone_file_is_served_as_one_change() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", json!({})).await;
+    let zone = "$ORIGIN radio.test.\n$TTL 600\n\
+                @ IN SOA ns.old.example. admin.old.example. 1 2 3 4 5\n\
+                @ IN NS ns.old.example.\n\
+                www IN A 192.0.2.70\n\
+                www IN AAAA 2001:db8::70\n\
+                @ IN MX 10 mail\n\
+                mail IN A 192.0.2.71\n";
+    let res = env
+        .api
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/domains/radio.test/zone",
+            &json!({ "zone": zone, "dry_run": false }),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{body:#}");
+    env.until_served("www.radio.test", "A", &["192.0.2.70"]).await;
+    env.until_served("radio.test", "MX", &["10 mail.radio.test."]).await;
+    // The co-op's name servers stay; the old provider's are ignored.
+    env.until_served("radio.test", "NS", &["ns1.coop.test.", "ns2.coop.test."])
+        .await;
+    env.pdns.check_zone("radio.test").unwrap();
+}
