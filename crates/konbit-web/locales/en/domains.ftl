@@ -30,6 +30,7 @@ dnssec-off-short = Off
 domain-new-title = Add a domain
 domain-new-lead = Konbit creates the zone with the co-op's name servers. You then tell your registrar to use them.
 domain-new-no-account = You do not belong to any account, so you cannot add a domain.
+domain-new-no-account-admin = There is no account yet: create one first, then add its domains.
 domain-new-locked = Your account is locked: no domain can be added for now.
 domain-choose-account = Choose an account
 domain-field-name = Domain name
@@ -124,6 +125,7 @@ flash-record-deleted = The record was deleted.
 ## Zone files
 zonefile-heading = Zone file
 zonefile-hint = Download the zone as a BIND zone file, or replace its records with those of a zone file from your previous host.
+zonefile-hint-export = Download the zone as a BIND zone file.
 zonefile-export = Download the zone file
 zonefile-import = Import a zone file
 field-zone = Zone file

@@ -30,6 +30,7 @@ dnssec-off-short = Désactivé
 domain-new-title = Ajouter un domaine
 domain-new-lead = Konbit crée la zone avec les serveurs de noms de la coopérative. Vous indiquez ensuite à votre registraire de les utiliser.
 domain-new-no-account = Vous n'appartenez à aucun compte : vous ne pouvez pas ajouter de domaine.
+domain-new-no-account-admin = Il n'y a encore aucun compte : créez-en un d'abord, puis ajoutez ses domaines.
 domain-new-locked = Votre compte est verrouillé : aucun domaine ne peut être ajouté pour l'instant.
 domain-choose-account = Choisissez un compte
 domain-field-name = Nom de domaine
@@ -124,6 +125,7 @@ flash-record-deleted = L'enregistrement a été supprimé.
 ## Fichiers de zone
 zonefile-heading = Fichier de zone
 zonefile-hint = Téléchargez la zone en fichier de zone BIND, ou remplacez ses enregistrements par ceux d'un fichier de zone de votre hébergeur précédent.
+zonefile-hint-export = Téléchargez la zone en fichier de zone BIND.
 zonefile-export = Télécharger le fichier de zone
 zonefile-import = Importer un fichier de zone
 field-zone = Fichier de zone

@@ -146,6 +146,7 @@ struct ListPage {
     add_accounts: Vec<Choice>,
     /// Every account the person belongs to is locked.
     all_locked: bool,
+    is_admin: bool,
     alias_groups: Vec<AliasGroup>,
     /// Whether every possible alias target fits in the select; otherwise
     /// the name is typed.
@@ -342,6 +343,7 @@ async fn list_page(
             show_account,
             filter_accounts,
             all_locked: !accounts.is_empty() && addable.is_empty(),
+            is_admin,
             add_accounts,
             alias_groups,
             alias_select,

@@ -371,6 +371,13 @@ const J_PROFILE: &[(&str, &str)] = &[(
     r#"{"name":"bigger","limits":{"domains":1,"mailboxes":1,"mail_storage_mb":1,"aliases":1,"mailing_lists":1,"sites":1,"sftp_accounts":1,"databases":1,"disk_mb":1}}"#,
 )];
 const J_TOKEN: &[(&str, &str)] = &[("json", r#"{"name":"script","scopes":["tokens:read"]}"#)];
+const NEW_DOMAIN: &[(&str, &str)] = &[("account_id", "$ACCOUNT"), ("name", "new-radio.test")];
+const RECORD: &[(&str, &str)] = &[("name", "www2"), ("type", "A"), ("ttl", "300"), ("value", "192.0.2.2")];
+const ZONE: &[(&str, &str)] = &[("zone", "www3 300 IN A 192.0.2.3"), ("step", "preview")];
+const J_DOMAIN: &[(&str, &str)] = &[("json", r#"{"account":"radio","name":"new-radio.test"}"#)];
+const J_DNSSEC: &[(&str, &str)] = &[("json", r#"{"dnssec":false}"#)];
+const J_RECORD: &[(&str, &str)] = &[("json", r#"{"name":"www2","type":"A","ttl":300,"value":"192.0.2.2"}"#)];
+const J_ZONE: &[(&str, &str)] = &[("json", r#"{"zone":"www3 300 IN A 192.0.2.3","dry_run":true}"#)];
 
 #[rustfmt::skip]
 fn cases() -> Vec<Case> {
@@ -437,6 +444,21 @@ fn cases() -> Vec<Case> {
         c("GET",  "/password-reset/{token}",           &[],        [S(410), S(410), S(410), S(410), S(410), S(410)]),
         c("POST", "/password-reset/{token}",           &[("new_password", "a brand new password"), ("confirm_password", "a brand new password")],
                                                                    [S(410), S(410), S(410), S(410), S(410), S(410)]),
+        c("GET",  "/domains",                          &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/domains",                          NEW_DOMAIN, [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/domains/{name}",                   &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/domains/{name}/dnssec",            &[("dnssec", "off"), ("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/domains/{name}/delete",            &[("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/domains/{name}/restore",           &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/domains/{name}/records",           RECORD,     [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/domains/{name}/records/{id}",      &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/domains/{name}/records/{id}",      RECORD,     [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/domains/{name}/records/{id}/delete", &[],      [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/domains/{name}/import",            &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/domains/{name}/import",            ZONE,       [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/domains/{name}/export",            &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
         // REST API.
         c("GET",    "/api/v1/openapi.json",            &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
         c("GET",    "/api/v1/me",                      &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
@@ -467,6 +489,19 @@ fn cases() -> Vec<Case> {
         c("DELETE", "/api/v1/tokens/{id}",             &[],        [S(401), S(404), S(404), C(204), S(404), S(403)]),
         c("GET",    "/api/v1/audit",                   &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
         c("GET",    "/api/v1/audit.csv",               &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("GET",    "/api/v1/domains",                 &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/domains",                 J_DOMAIN,   [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/domains/{name}",          &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/domains/{name}",          J_DNSSEC,   [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/domains/{name}",          &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/domains/{name}/restore",  &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("GET",    "/api/v1/domains/{name}/records",  &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/domains/{name}/records",  J_RECORD,   [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/domains/{name}/records/{id}", &[],    [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PUT",    "/api/v1/domains/{name}/records/{id}", J_RECORD, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/domains/{name}/records/{id}", &[],    [S(401), S(404), C(204), C(204), C(204), S(403)]),
+        c("GET",    "/api/v1/domains/{name}/zone",     &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/domains/{name}/zone",     J_ZONE,     [S(401), S(404), S(200), S(200), S(200), S(403)]),
     ]
 }
 
@@ -547,7 +582,10 @@ fn limited_token_expectation(method: &str, route: &str) -> Expect {
         ("GET", "/api/v1/openapi.json" | "/api/v1/me" | "/api/v1/accounts" | "/api/v1/tokens") => {
             S(200)
         }
-        ("GET", "/api/v1/audit" | "/api/v1/audit.csv") => S(200),
+        ("GET", "/api/v1/audit" | "/api/v1/audit.csv" | "/api/v1/domains") => S(200),
+        // A domain of account A does not exist for a token of account B.
+        (_, r) if r.starts_with("/api/v1/domains/{name}") => S(404),
+        ("POST", "/api/v1/domains") => S(404),
         ("POST", "/api/v1/tokens") => C(201),
         ("DELETE", "/api/v1/tokens/{id}") => S(404),
         ("DELETE", "/api/v1/users/{id}") => S(403),
@@ -573,6 +611,7 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
             "quota-profiles:write",
             "tokens:write",
             "audit:write",
+            "domains:write",
         ];
         let input = konbit_app::token::CreateToken {
             name: "garden only".into(),

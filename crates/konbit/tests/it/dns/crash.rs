@@ -165,3 +165,49 @@ async fn a_kill_9_during_the_applies_loses_nothing() {
     }
     pdns.check_zone("zone0.test").unwrap();
 }
+
+/// A change made with the CLI, another process, wakes the running server's
+/// reconciler through its socket: it is served without waiting for the
+/// worker's idle tick (15 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_with_the_cli_is_applied_by_the_running_server() {
+    let dir = tempfile::Builder::new().prefix("konbit-wake-").tempdir().unwrap();
+    let root = dir.path();
+    let Some(pdns) = PowerDns::try_start(&root.join("pdns")).await.unwrap() else {
+        return;
+    };
+    let state = root.join("state");
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(BIN)
+            .args(args)
+            .env("KONBIT_CONFIG", state.join("konbit.toml"))
+            .env("KONBIT_DNS__PDNS_DATABASE", pdns.database())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "konbit {args:?}: {out:?}");
+    };
+    let init = std::process::Command::new(BIN)
+        .args(["init", "--state-dir", state.to_str().unwrap()])
+        .env_remove("KONBIT_CONFIG")
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    let server = serve(root, &state, &pdns, "konbit-serve");
+    server
+        .wait_for_line(Duration::from_secs(30), |l| l.contains("Konbit is serving").then_some(()))
+        .await
+        .unwrap();
+    cli(&["account", "create", "--name", "radio", "--display-name", "Radio"]);
+    cli(&["domain", "add", "radio.test", "--account", "radio"]);
+    let mut answer = Vec::new();
+    // Bounded well below the idle tick: only the wake-up can make it.
+    for _ in 0..100 {
+        answer = pdns.dig("radio.test", "SOA").unwrap();
+        if !answer.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(answer.len(), 1, "not served:\n{}", server.log_tail(20));
+}

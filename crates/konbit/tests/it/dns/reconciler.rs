@@ -43,7 +43,7 @@ async fn a_dry_run_shows_the_diff_and_changes_nothing() {
         .json()
         .await
         .unwrap();
-    let list = records.get("items").or(Some(&records)).unwrap();
+    let list = records.get("items").unwrap_or(&records);
     let www = list
         .as_array()
         .unwrap()
