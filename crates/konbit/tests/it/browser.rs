@@ -59,13 +59,13 @@ async fn assert_fits_a_phone(b: &Browser, page: &str) {
     );
 }
 
-async fn snap(b: &Browser, name: &str) {
+pub(crate) async fn snap(b: &Browser, name: &str) {
     b.screenshots(name).await.unwrap();
     assert_fits_a_phone(b, name).await;
     assert_accessible(b, name).await;
 }
 
-async fn sign_in(b: &Browser, t: &TestApp, email: &str) {
+pub(crate) async fn sign_in(b: &Browser, t: &TestApp, email: &str) {
     b.goto(&t.url("/login")).await.unwrap();
     b.fill("#email", email).await.unwrap();
     b.fill("#password", PASSWORD).await.unwrap();

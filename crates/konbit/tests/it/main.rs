@@ -8,6 +8,7 @@
 mod api;
 mod audit;
 mod browser;
+mod browser_dns;
 mod cli;
 mod dns;
 mod domain_api;
