@@ -410,6 +410,24 @@ impl Tx {
         Ok(())
     }
 
+    /// Gives a record the TTL of its RRset, as part of a change at `zone_generation`.
+    pub async fn set_record_ttl(
+        &mut self,
+        id: RecordId,
+        ttl: i64,
+        zone_generation: i64,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("UPDATE dns_records SET ttl = $2, zone_generation = $3, updated_at = $4 WHERE id = $1")
+            .bind(id.0)
+            .bind(ttl)
+            .bind(zone_generation)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn delete_record(&mut self, id: RecordId) -> Result<()> {
         sqlx::query("DELETE FROM dns_records WHERE id = $1")
             .bind(id.0)

@@ -139,7 +139,9 @@ fn plan(zone: &konbit_core::names::Fqdn, current: &[Record], text: &str) -> Resu
             final_records.push(record.clone());
         }
     }
-    // Duplicates in the file collapse into one record.
+    // Duplicates in the file collapse into one record; an RRset takes the
+    // TTL of its first record, as BIND does.
+    konbit_core::dns::rules::align_rrset_ttls(&mut final_records, None);
     let mut seen = BTreeSet::new();
     final_records.retain(|r| seen.insert(line(r)));
     check_zone_rules(&final_records).map_err(|errors| {

@@ -3,6 +3,7 @@
 
 use super::{DomainService, KIND, new_record, parse_rows};
 use crate::{AppError, Audit, Result, audit, json, now};
+use konbit_core::dns::rules::align_rrset_ttls;
 use konbit_core::dns::{Record, RecordInput, check_zone_rules, parse_record};
 use konbit_core::model::{DnsRecordRow, Domain, RecordId, Timestamp};
 use konbit_core::zone_template::serial_floor;
@@ -36,8 +37,9 @@ impl DomainService<'_> {
                 },
             )));
         }
-        check_change(&d, &rows, &Change::Add(record.clone()))?;
+        let ttls = check_change(&d, &rows, &Change::Add(record.clone()))?;
         let g = bump_with_aliases(&mut tx, &d, now).await?;
+        set_ttls(&mut tx, &ttls, g, now).await?;
         let id = tx.insert_record(d.id, &new_record(&record), g, now).await?;
         let row = tx.record(d.id, id).await?;
         audit_record(&mut tx, actor, &d, "dns_record_created", None, Some(&row), now).await?;
@@ -58,8 +60,9 @@ impl DomainService<'_> {
         let old = tx.record(d.id, id).await?;
         let record = parse_record(&d.name, &input).map_err(AppError::Invalid)?;
         let rows = tx.records(d.id).await?;
-        check_change(&d, &rows, &Change::Replace(id, record.clone()))?;
+        let ttls = check_change(&d, &rows, &Change::Replace(id, record.clone()))?;
         let g = bump_with_aliases(&mut tx, &d, now).await?;
+        set_ttls(&mut tx, &ttls, g, now).await?;
         tx.update_record(id, &new_record(&record), g, now).await?;
         let row = tx.record(d.id, id).await?;
         audit_record(&mut tx, actor, &d, "dns_record_updated", Some(&old), Some(&row), now)
@@ -122,8 +125,13 @@ impl DomainService<'_> {
 }
 
 /// Checks the zone as it would be after the change; the errors name the
-/// changed record's fields where they can.
-fn check_change(d: &Domain, rows: &[DnsRecordRow], change: &Change) -> Result<()> {
+/// changed record's fields where they can. The TTL a person gives is the
+/// TTL of the whole RRset: returns the other records whose TTL follows.
+fn check_change(
+    d: &Domain,
+    rows: &[DnsRecordRow],
+    change: &Change,
+) -> Result<Vec<(RecordId, u32)>> {
     let mut records = parse_rows(&d.name, rows)?;
     let mut changed = None;
     match change {
@@ -143,6 +151,13 @@ fn check_change(d: &Domain, rows: &[DnsRecordRow], change: &Change) -> Result<()
             }
         }
     }
+    let follow: Vec<(RecordId, u32)> = match (change, changed) {
+        (Change::Remove(_), _) | (_, None) => Vec::new(),
+        (_, Some(k)) => align_rrset_ttls(&mut records, Some(k))
+            .into_iter()
+            .filter_map(|i| rows.get(i).map(|row| (row.id, records[i].ttl)))
+            .collect(),
+    };
     check_zone_rules(&records).map_err(|errors| {
         // Prefer what the changed record broke; for a removal, what the
         // rest of the zone now breaks (the last NS of the apex…).
@@ -156,7 +171,15 @@ fn check_change(d: &Domain, rows: &[DnsRecordRow], change: &Change) -> Result<()
         } else {
             AppError::Invalid(mine)
         }
-    })
+    })?;
+    Ok(follow)
+}
+
+async fn set_ttls(tx: &mut Tx, ttls: &[(RecordId, u32)], g: i64, now: Timestamp) -> Result<()> {
+    for (id, ttl) in ttls {
+        tx.set_record_ttl(*id, i64::from(*ttl), g, now).await?;
+    }
+    Ok(())
 }
 
 /// A change of `d`'s records: a new generation and serial for it and for

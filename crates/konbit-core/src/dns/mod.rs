@@ -15,7 +15,7 @@
 
 mod name;
 mod record;
-mod rules;
+pub mod rules;
 mod text;
 pub mod zonefile;
 

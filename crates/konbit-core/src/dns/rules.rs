@@ -96,6 +96,29 @@ pub fn check_zone_rules(records: &[Record]) -> Result<(), Vec<(usize, FieldError
     }
 }
 
+/// Gives every record of an RRset (same name and type) one TTL, as DNS
+/// requires (RFC 2181 §5.2; `pdnsutil check-zone` reports a mismatch as an
+/// error). The TTL is that of `records[keep]` for its own set (the record
+/// a person just wrote), otherwise that of the set's first record. Returns
+/// the indexes whose TTL changed.
+pub fn align_rrset_ttls(records: &mut [Record], keep: Option<usize>) -> Vec<usize> {
+    let mut ttl_of: BTreeMap<(String, RecordType), u32> = BTreeMap::new();
+    if let Some(r) = keep.and_then(|k| records.get(k)) {
+        ttl_of.insert((r.name.as_str().to_owned(), r.rtype()), r.ttl);
+    }
+    let mut changed = Vec::new();
+    for (i, r) in records.iter_mut().enumerate() {
+        let ttl = *ttl_of
+            .entry((r.name.as_str().to_owned(), r.rtype()))
+            .or_insert(r.ttl);
+        if r.ttl != ttl {
+            r.ttl = ttl;
+            changed.push(i);
+        }
+    }
+    changed
+}
+
 fn is_null(data: &RecordData) -> bool {
     match data {
         RecordData::Mx { exchange, .. } => exchange.is_null(),
@@ -246,6 +269,24 @@ mod tests {
         assert_eq!(rules(&zone), [(2, Rule::DuplicateRecord)]);
         let zone = [ns(), ns()];
         assert_eq!(rules(&zone), [(1, Rule::DuplicateRecord)]);
+    }
+
+    #[test]
+    fn an_rrset_gets_one_ttl() {
+        let mut a1 = rec("www", "A", "192.0.2.1");
+        a1.ttl = 300;
+        let mut a2 = rec("www", "A", "192.0.2.2");
+        a2.ttl = 600;
+        let mut txt = rec("www", "TXT", "x");
+        txt.ttl = 60;
+        let mut zone = vec![ns(), a1.clone(), a2.clone(), txt.clone()];
+        // The first of the set wins…
+        assert_eq!(align_rrset_ttls(&mut zone, None), [2]);
+        assert_eq!((zone[1].ttl, zone[2].ttl, zone[3].ttl), (300, 300, 60));
+        // …unless a record is named as the one to keep.
+        let mut zone = vec![ns(), a1, a2, txt];
+        assert_eq!(align_rrset_ttls(&mut zone, Some(2)), [1]);
+        assert_eq!((zone[1].ttl, zone[2].ttl), (600, 600));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::{Applied, ProvisionError, Provisioner};
 use konbit_core::dns::dnssec::{
     ALGORITHM_ECDSAP256SHA256, FLAGS_CSK, bind_private_key, ds_records, rectify, rectify_unsigned,
 };
+use konbit_core::dns::rules::align_rrset_ttls;
 use konbit_core::dns::{RecordInput, parse_record};
 use konbit_core::model::DomainId;
 use konbit_core::zone_template::ZoneTemplate;
@@ -99,6 +100,7 @@ pub fn build_zone(source: &ZoneSource, template: &ZoneTemplate) -> Result<PdnsZo
         i64::from(template.soa_ttl),
         0,
     );
+    let mut records = Vec::with_capacity(source.records.len());
     for row in &source.records {
         let record = parse_record(
             zone,
@@ -122,6 +124,12 @@ pub fn build_zone(source: &ZoneSource, template: &ZoneTemplate) -> Result<PdnsZo
                     .join(", ")
             ))
         })?;
+        records.push(record);
+    }
+    // Rows written before Konbit aligned RRset TTLs, or by hand: one TTL
+    // per RRset, or PowerDNS serves an inconsistent set.
+    align_rrset_ttls(&mut records, None);
+    for record in &records {
         let (content, prio) = record.data.pdns_content();
         push(
             record.name.absolute(zone),

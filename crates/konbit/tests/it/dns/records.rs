@@ -179,3 +179,35 @@ async fn dnssec_can_be_turned_off_and_on() {
     assert_eq!(env.zone_status("radio.test").await["ds"], before);
     env.pdns.check_zone("radio.test").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ttl_given_last_becomes_the_ttl_of_the_whole_rrset() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", serde_json::json!({})).await;
+    env.add_record("radio.test", "@", "MX", "10 mx1.radio.test").await;
+    let res = env
+        .api
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/domains/radio.test/records",
+            &serde_json::json!({ "name": "@", "type": "MX", "value": "20 mx2.radio.test", "ttl": 900 }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    env.until_served("radio.test", "MX", &["10 mx1.radio.test.", "20 mx2.radio.test."])
+        .await;
+    let answer = env
+        .pdns
+        .dig_full("radio.test", "MX", &["+noall", "+answer"])
+        .unwrap();
+    let ttls: Vec<&str> = answer
+        .lines()
+        .filter(|l| l.contains("MX"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(ttls, ["900", "900"], "{answer}");
+    env.pdns.check_zone("radio.test").unwrap();
+}
