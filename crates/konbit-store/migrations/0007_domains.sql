@@ -2,8 +2,10 @@
 -- PowerDNS; the zone itself lives in PowerDNS's own database, written by the
 -- DNS provisioner from these rows.
 
+-- AUTOINCREMENT: an id is never reused, so the mark a zone carries in
+-- PowerDNS's database (konbit:<id>) names one domain forever.
 CREATE TABLE domains (
-    id                 INTEGER PRIMARY KEY,
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id         INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     -- ASCII (punycode), lowercase, no trailing dot; unique across the co-op,
     -- deleted domains included, so nobody takes a name during its grace time.

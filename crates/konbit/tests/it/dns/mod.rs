@@ -3,6 +3,7 @@
 //! own PowerDNS on a free loopback port, and a reconcile worker.
 
 mod crash;
+mod doctor;
 mod property;
 mod records;
 mod reconciler;
