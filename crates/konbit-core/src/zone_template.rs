@@ -144,7 +144,10 @@ mod tests {
             t.soa_content(7),
             "ns1.konbit.invalid hostmaster.konbit.invalid 7 10800 3600 604800 300"
         );
-        assert!(t.soa_rdata(7).starts_with("ns1.konbit.invalid. hostmaster.konbit.invalid. 7 "));
+        assert!(
+            t.soa_rdata(7)
+                .starts_with("ns1.konbit.invalid. hostmaster.konbit.invalid. 7 ")
+        );
     }
 
     #[test]

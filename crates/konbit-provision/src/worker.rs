@@ -253,7 +253,13 @@ impl Worker {
             let lease_until = now.saturating_add(self.config.lease_secs);
             let mut tx = self.store.write().await?;
             let rows = tx
-                .claim_due(&kinds, now, lease_until, self.config.batch, &self.config.holder)
+                .claim_due(
+                    &kinds,
+                    now,
+                    lease_until,
+                    self.config.batch,
+                    &self.config.holder,
+                )
                 .await?;
             tx.commit().await?;
             if rows.is_empty() {

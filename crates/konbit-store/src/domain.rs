@@ -67,7 +67,8 @@ pub struct ChildZone {
     pub public_key: Option<String>,
 }
 
-const SELECT: &str = "SELECT d.*, t.name AS alias_name FROM domains d LEFT JOIN domains t ON t.id = d.alias_of";
+const SELECT: &str =
+    "SELECT d.*, t.name AS alias_name FROM domains d LEFT JOIN domains t ON t.id = d.alias_of";
 
 /// The labels of a name in reverse order: `www.example.org` → `org.example.www`.
 /// Sorting by it puts a zone's sub-zones right after it.
@@ -158,7 +159,11 @@ impl Tx {
         from_row(&row)
     }
 
-    pub async fn domains(&mut self, filter: &DomainFilter, page: PageRequest) -> Result<Page<Domain>> {
+    pub async fn domains(
+        &mut self,
+        filter: &DomainFilter,
+        page: PageRequest,
+    ) -> Result<Page<Domain>> {
         let deleted = if filter.deleted {
             "d.deleted_at IS NOT NULL"
         } else {
@@ -169,7 +174,10 @@ impl Tx {
             Some(ids) if ids.is_empty() => return Ok(empty_page(page)),
             Some(ids) => format!(
                 " AND d.account_id IN ({})",
-                ids.iter().map(|a| a.0.to_string()).collect::<Vec<_>>().join(",")
+                ids.iter()
+                    .map(|a| a.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
             None => String::new(),
         };
@@ -219,10 +227,11 @@ impl Tx {
 
     /// The ids of an account's domains, deleted ones included.
     pub async fn domain_ids_of_account(&mut self, account: AccountId) -> Result<Vec<DomainId>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM domains WHERE account_id = $1 ORDER BY id")
-            .bind(account.0)
-            .fetch_all(self.conn())
-            .await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM domains WHERE account_id = $1 ORDER BY id")
+                .bind(account.0)
+                .fetch_all(self.conn())
+                .await?;
         Ok(ids.into_iter().map(DomainId).collect())
     }
 
@@ -288,7 +297,12 @@ impl Tx {
         g.ok_or(StoreError::NotFound)
     }
 
-    pub async fn set_domain_options(&mut self, id: DomainId, dnssec: bool, mail: bool) -> Result<()> {
+    pub async fn set_domain_options(
+        &mut self,
+        id: DomainId,
+        dnssec: bool,
+        mail: bool,
+    ) -> Result<()> {
         sqlx::query("UPDATE domains SET dnssec = $2, mail = $3 WHERE id = $1")
             .bind(id.0)
             .bind(dnssec)
@@ -418,13 +432,15 @@ impl Tx {
         zone_generation: i64,
         now: Timestamp,
     ) -> Result<()> {
-        sqlx::query("UPDATE dns_records SET ttl = $2, zone_generation = $3, updated_at = $4 WHERE id = $1")
-            .bind(id.0)
-            .bind(ttl)
-            .bind(zone_generation)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE dns_records SET ttl = $2, zone_generation = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(ttl)
+        .bind(zone_generation)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 

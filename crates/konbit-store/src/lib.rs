@@ -15,10 +15,10 @@ mod two_factor;
 mod user;
 
 pub use account::{AccountFilter, NewAccount};
+pub use audit::{AuditEntry, AuditFilter, ChainReport, NewAuditEntry};
 pub use domain::{
     ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
 };
-pub use audit::{AuditEntry, AuditFilter, ChainReport, NewAuditEntry};
 pub use error::StoreError;
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::{QueueRow, tracks_status};

@@ -222,8 +222,7 @@ impl IntoResponse for ApiError {
         if let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
             for ((error, line), field) in errors.iter_mut().zip(&self.lines).zip(&self.fields) {
                 error["line"] = serde_json::Value::from(*line);
-                error["message"] =
-                    serde_json::Value::String(line_message(&self.tr, *line, field));
+                error["message"] = serde_json::Value::String(line_message(&self.tr, *line, field));
             }
         }
         let mut res = (status(self.code), axum::Json(body)).into_response();

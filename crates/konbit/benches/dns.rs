@@ -81,7 +81,12 @@ fn worker(t: &TestApp, pdns: &PowerDns) -> Result<Worker> {
 }
 
 /// One UDP query; true when the answer section is not empty.
-async fn answered(socket: &tokio::net::UdpSocket, server: SocketAddr, name: &str, id: u16) -> Result<bool> {
+async fn answered(
+    socket: &tokio::net::UdpSocket,
+    server: SocketAddr,
+    name: &str,
+    id: u16,
+) -> Result<bool> {
     let mut q = Vec::with_capacity(64);
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
@@ -130,7 +135,11 @@ async fn latency(changes: usize) -> Result<()> {
             &json!({ "account": "radio", "name": "radio.test" }),
         )
         .await?;
-    anyhow::ensure!(res.status() == 201, "creating the zone: {}", res.text().await?);
+    anyhow::ensure!(
+        res.status() == 201,
+        "creating the zone: {}",
+        res.text().await?
+    );
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
     let mut samples = Vec::with_capacity(changes);
     for i in 0..changes {
@@ -171,7 +180,12 @@ async fn latency(changes: usize) -> Result<()> {
 
 /// Writes `zones` domains of 10 records (and a DNSSEC key each) straight
 /// into the store, in large transactions, and queues nothing.
-async fn seed(t: &TestApp, account: AccountId, zones: usize, first: usize) -> Result<Vec<DomainId>> {
+async fn seed(
+    t: &TestApp,
+    account: AccountId,
+    zones: usize,
+    first: usize,
+) -> Result<Vec<DomainId>> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let now = konbit_app::now();
     let mut ids = Vec::with_capacity(zones);
@@ -179,7 +193,8 @@ async fn seed(t: &TestApp, account: AccountId, zones: usize, first: usize) -> Re
         let mut tx = t.app.store.write().await?;
         for i in chunk_start..(chunk_start + 2000).min(zones) {
             let n = first + i;
-            let name = Fqdn::parse("name", &format!("zone{n}.test"), 2).map_err(|e| anyhow!("{e}"))?;
+            let name =
+                Fqdn::parse("name", &format!("zone{n}.test"), 2).map_err(|e| anyhow!("{e}"))?;
             let id = tx
                 .insert_domain(
                     &NewDomain {
@@ -194,7 +209,12 @@ async fn seed(t: &TestApp, account: AccountId, zones: usize, first: usize) -> Re
                 )
                 .await?;
             for ns in ["ns1.coop.test", "ns2.coop.test"] {
-                let r = NewRecord { name: String::new(), rtype: "NS".into(), ttl: 3600, value: ns.into() };
+                let r = NewRecord {
+                    name: String::new(),
+                    rtype: "NS".into(),
+                    ttl: 3600,
+                    value: ns.into(),
+                };
                 tx.insert_record(id, &r, 1, now).await?;
             }
             for r in 0..RECORDS_PER_ZONE - 2 {
@@ -245,7 +265,12 @@ async fn one_change(t: &TestApp, w: &mut Worker, id: DomainId, n: usize) -> Resu
         let now = konbit_app::now();
         let mut tx = t.app.store.write().await?;
         let g = tx.bump_domain(id, serial_floor(now), now).await?;
-        let r = NewRecord { name: format!("change{i}"), rtype: "A".into(), ttl: 300, value: "192.0.2.9".into() };
+        let r = NewRecord {
+            name: format!("change{i}"),
+            rtype: "A".into(),
+            ttl: 300,
+            value: "192.0.2.9".into(),
+        };
         tx.insert_record(id, &r, g, now).await?;
         tx.enqueue("dns_zone", id.0, g, now).await?;
         tx.commit().await?;

@@ -131,7 +131,8 @@ fn plan(zone: &konbit_core::names::Fqdn, current: &[Record], text: &str) -> Resu
     let parsed = parse_zone_file(zone, text).map_err(AppError::ZoneFile)?;
     let mut ignored = parsed.ignored.clone();
     let is_apex_ns = |r: &Record| r.name.is_apex() && r.rtype() == RecordType::Ns;
-    let mut final_records: Vec<Record> = current.iter().filter(|r| is_apex_ns(r)).cloned().collect();
+    let mut final_records: Vec<Record> =
+        current.iter().filter(|r| is_apex_ns(r)).cloned().collect();
     for (record, source_line) in parsed.records.iter().zip(&parsed.lines) {
         if is_apex_ns(record) {
             ignored.push((*source_line, "NS".into()));
@@ -144,9 +145,8 @@ fn plan(zone: &konbit_core::names::Fqdn, current: &[Record], text: &str) -> Resu
     konbit_core::dns::rules::align_rrset_ttls(&mut final_records, None);
     let mut seen = BTreeSet::new();
     final_records.retain(|r| seen.insert(line(r)));
-    check_zone_rules(&final_records).map_err(|errors| {
-        AppError::Invalid(errors.into_iter().map(|(_, e)| e).collect())
-    })?;
+    check_zone_rules(&final_records)
+        .map_err(|errors| AppError::Invalid(errors.into_iter().map(|(_, e)| e).collect()))?;
     let have: BTreeSet<String> = current.iter().map(line).collect();
     let want: BTreeSet<String> = final_records.iter().map(line).collect();
     ignored.sort();

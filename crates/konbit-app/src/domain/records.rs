@@ -42,7 +42,16 @@ impl DomainService<'_> {
         set_ttls(&mut tx, &ttls, g, now).await?;
         let id = tx.insert_record(d.id, &new_record(&record), g, now).await?;
         let row = tx.record(d.id, id).await?;
-        audit_record(&mut tx, actor, &d, "dns_record_created", None, Some(&row), now).await?;
+        audit_record(
+            &mut tx,
+            actor,
+            &d,
+            "dns_record_created",
+            None,
+            Some(&row),
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(row)
     }
@@ -65,8 +74,16 @@ impl DomainService<'_> {
         set_ttls(&mut tx, &ttls, g, now).await?;
         tx.update_record(id, &new_record(&record), g, now).await?;
         let row = tx.record(d.id, id).await?;
-        audit_record(&mut tx, actor, &d, "dns_record_updated", Some(&old), Some(&row), now)
-            .await?;
+        audit_record(
+            &mut tx,
+            actor,
+            &d,
+            "dns_record_updated",
+            Some(&old),
+            Some(&row),
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(row)
     }
@@ -85,7 +102,16 @@ impl DomainService<'_> {
         check_change(&d, &rows, &Change::Remove(id))?;
         bump_with_aliases(&mut tx, &d, now).await?;
         tx.delete_record(id).await?;
-        audit_record(&mut tx, actor, &d, "dns_record_deleted", Some(&old), None, now).await?;
+        audit_record(
+            &mut tx,
+            actor,
+            &d,
+            "dns_record_deleted",
+            Some(&old),
+            None,
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         Ok(())
     }

@@ -77,7 +77,10 @@ fn store_error(e: StoreError) -> ProvisionError {
 
 /// Builds every row of the zone: the SOA, the records (the target's for an
 /// alias), the delegations of hosted sub-zones, and the rectify columns.
-pub fn build_zone(source: &ZoneSource, template: &ZoneTemplate) -> Result<PdnsZone, ProvisionError> {
+pub fn build_zone(
+    source: &ZoneSource,
+    template: &ZoneTemplate,
+) -> Result<PdnsZone, ProvisionError> {
     let domain = &source.domain;
     let zone = &domain.name;
     let invalid = |reason: String| ProvisionError::Invalid { reason };
@@ -197,7 +200,10 @@ pub fn build_zone(source: &ZoneSource, template: &ZoneTemplate) -> Result<PdnsZo
     let key = match (&source.key, signed) {
         (Some(k), true) => {
             if k.algorithm != i64::from(ALGORITHM_ECDSAP256SHA256) {
-                return Err(invalid(format!("unsupported DNSSEC algorithm {}", k.algorithm)));
+                return Err(invalid(format!(
+                    "unsupported DNSSEC algorithm {}",
+                    k.algorithm
+                )));
             }
             let private: [u8; 32] = decode_key(&k.private_key)?
                 .try_into()
@@ -237,8 +243,14 @@ fn diff(current: Option<&PdnsZone>, desired: Option<&PdnsZone>) -> Vec<String> {
         (Some(z), None) => out.push(format!("zone {} would be removed", z.name)),
         _ => {}
     }
-    out.extend(have.difference(&want).map(|r| format!("- {}", r.describe())));
-    out.extend(want.difference(&have).map(|r| format!("+ {}", r.describe())));
+    out.extend(
+        have.difference(&want)
+            .map(|r| format!("- {}", r.describe())),
+    );
+    out.extend(
+        want.difference(&have)
+            .map(|r| format!("+ {}", r.describe())),
+    );
     let key_of = |z: Option<&PdnsZone>| z.and_then(|z| z.key.clone());
     if key_of(current) != key_of(desired) && desired.is_some() {
         out.push(if key_of(desired).is_some() {
@@ -269,7 +281,11 @@ impl Provisioner for DnsProvisioner {
         })
     }
 
-    async fn plan(&self, object_id: i64, generation: Option<i64>) -> Result<Vec<String>, ProvisionError> {
+    async fn plan(
+        &self,
+        object_id: i64,
+        generation: Option<i64>,
+    ) -> Result<Vec<String>, ProvisionError> {
         let desired = match generation {
             Some(_) => self.desired(object_id).await?,
             None => None,

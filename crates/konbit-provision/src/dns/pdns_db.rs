@@ -81,7 +81,9 @@ fn unavailable(e: impl std::fmt::Display) -> ProvisionError {
 fn transient(e: sqlx::Error) -> ProvisionError {
     match &e {
         // Locked or busy past the timeout: PowerDNS or another writer holds it.
-        sqlx::Error::Database(d) if d.message().contains("locked") || d.message().contains("busy") => {
+        sqlx::Error::Database(d)
+            if d.message().contains("locked") || d.message().contains("busy") =>
+        {
             ProvisionError::Transient(format!("PowerDNS database: {e}"))
         }
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
@@ -101,9 +103,8 @@ impl PdnsDatabase {
     pub async fn open(target: &super::PdnsTarget) -> Result<Self, ProvisionError> {
         let path = target.database.as_path();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -277,7 +278,10 @@ impl PdnsDatabase {
             .map_err(transient)?;
         let names = delete_tagged(&mut tx, konbit_id).await?;
         tx.commit().await.map_err(transient)?;
-        Ok(names.into_iter().map(|n| format!("zone {n} removed")).collect())
+        Ok(names
+            .into_iter()
+            .map(|n| format!("zone {n} removed"))
+            .collect())
     }
 
     /// Whether the file can be read (for `konbit doctor`).
@@ -309,18 +313,20 @@ async fn read_zone(
         .map(|(_, r)| r)
         .collect();
     rows.sort();
-    let key = sqlx::query("SELECT flags, content FROM cryptokeys WHERE domain_id = $1 ORDER BY id LIMIT 1")
-        .bind(domain_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(transient)?
-        .map(|r| -> Result<PdnsKey, ProvisionError> {
-            Ok(PdnsKey {
-                flags: r.try_get("flags").map_err(transient)?,
-                content: r.try_get("content").map_err(transient)?,
-            })
+    let key = sqlx::query(
+        "SELECT flags, content FROM cryptokeys WHERE domain_id = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(domain_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(transient)?
+    .map(|r| -> Result<PdnsKey, ProvisionError> {
+        Ok(PdnsKey {
+            flags: r.try_get("flags").map_err(transient)?,
+            content: r.try_get("content").map_err(transient)?,
         })
-        .transpose()?;
+    })
+    .transpose()?;
     Ok(Some(PdnsZone {
         name,
         konbit_id,
@@ -446,9 +452,8 @@ async fn delete_tagged(
 /// nothing for others.
 fn share_with_group(path: &Path, group: &str) -> Result<(), ProvisionError> {
     use std::os::unix::fs::PermissionsExt;
-    let gid = group_id(group).ok_or_else(|| {
-        unavailable(format!("group {group} does not exist (dns.pdns_group)"))
-    })?;
+    let gid = group_id(group)
+        .ok_or_else(|| unavailable(format!("group {group} does not exist (dns.pdns_group)")))?;
     let fail = |p: &Path, e: std::io::Error| unavailable(format!("{}: {e}", p.display()));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::os::unix::fs::chown(dir, None, Some(gid)).map_err(|e| fail(dir, e))?;

@@ -5,9 +5,9 @@
 
 use crate::config::Config;
 use crate::output::{Format, fail_msg, print};
-use konbit_provision::dns::DnsProvisioner;
 use clap::Args;
 use konbit_app::App;
+use konbit_provision::dns::DnsProvisioner;
 use konbit_provision::{DryRun, Registry, Worker, WorkerConfig};
 use std::process::ExitCode;
 

@@ -89,7 +89,10 @@ async fn journey(w: &Words) {
 
     // A CNAME at the apex is refused, with the rule next to the field.
     add_record(&b, "@", "CNAME", "www.example.org").await;
-    let error = b.wait_for("#f-name-error, #f-value-error, #f-type-error").await.unwrap();
+    let error = b
+        .wait_for("#f-name-error, #f-value-error, #f-type-error")
+        .await
+        .unwrap();
     assert!(error.text().await.unwrap().contains(w.cname_at_apex));
     snap(&b, &format!("{lang}-record-error")).await;
 
@@ -118,7 +121,13 @@ async fn journey(w: &Words) {
     b.click("form[action$='/import'] button[type=submit]")
         .await
         .unwrap();
-    let errors = b.wait_for("#f-zone-error").await.unwrap().text().await.unwrap();
+    let errors = b
+        .wait_for("#f-zone-error")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(errors.contains(w.line_3), "{errors}");
     snap(&b, &format!("{lang}-import-errors")).await;
 

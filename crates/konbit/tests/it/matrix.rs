@@ -372,12 +372,23 @@ const J_PROFILE: &[(&str, &str)] = &[(
 )];
 const J_TOKEN: &[(&str, &str)] = &[("json", r#"{"name":"script","scopes":["tokens:read"]}"#)];
 const NEW_DOMAIN: &[(&str, &str)] = &[("account_id", "$ACCOUNT"), ("name", "new-radio.test")];
-const RECORD: &[(&str, &str)] = &[("name", "www2"), ("type", "A"), ("ttl", "300"), ("value", "192.0.2.2")];
+const RECORD: &[(&str, &str)] = &[
+    ("name", "www2"),
+    ("type", "A"),
+    ("ttl", "300"),
+    ("value", "192.0.2.2"),
+];
 const ZONE: &[(&str, &str)] = &[("zone", "www3 300 IN A 192.0.2.3"), ("step", "preview")];
 const J_DOMAIN: &[(&str, &str)] = &[("json", r#"{"account":"radio","name":"new-radio.test"}"#)];
 const J_DNSSEC: &[(&str, &str)] = &[("json", r#"{"dnssec":false}"#)];
-const J_RECORD: &[(&str, &str)] = &[("json", r#"{"name":"www2","type":"A","ttl":300,"value":"192.0.2.2"}"#)];
-const J_ZONE: &[(&str, &str)] = &[("json", r#"{"zone":"www3 300 IN A 192.0.2.3","dry_run":true}"#)];
+const J_RECORD: &[(&str, &str)] = &[(
+    "json",
+    r#"{"name":"www2","type":"A","ttl":300,"value":"192.0.2.2"}"#,
+)];
+const J_ZONE: &[(&str, &str)] = &[(
+    "json",
+    r#"{"zone":"www3 300 IN A 192.0.2.3","dry_run":true}"#,
+)];
 
 #[rustfmt::skip]
 fn cases() -> Vec<Case> {

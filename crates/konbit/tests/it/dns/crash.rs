@@ -6,8 +6,8 @@ use konbit_app::domain::CreateDomain;
 use konbit_app::quota_profile::ProfileInput;
 use konbit_app::{App, AppConfig};
 use konbit_core::authz::Actor;
-use konbit_core::quota::QuotaLimits;
 use konbit_core::dns::RecordInput;
+use konbit_core::quota::QuotaLimits;
 use konbit_store::Store;
 use konbit_testkit::daemon::Daemon;
 use konbit_testkit::pdns::PowerDns;
@@ -31,7 +31,10 @@ fn serve(root: &Path, state: &Path, pdns: &PowerDns, name: &str) -> Daemon {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_9_during_the_applies_loses_nothing() {
-    let dir = tempfile::Builder::new().prefix("konbit-crash-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("konbit-crash-")
+        .tempdir()
+        .unwrap();
     let root = dir.path();
     let Some(pdns) = PowerDns::try_start(&root.join("pdns")).await.unwrap() else {
         return;
@@ -102,9 +105,10 @@ async fn a_kill_9_during_the_applies_loses_nothing() {
             .await
             .unwrap();
     }
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", state.join("konbit.db").display()))
-        .await
-        .unwrap();
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", state.join("konbit.db").display()))
+            .await
+            .unwrap();
     let applied = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM domains WHERE status = 'applied'")
             .fetch_one(&pool)
@@ -124,14 +128,17 @@ async fn a_kill_9_during_the_applies_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     first.stop();
-    assert!(at_kill > 0, "nothing applied before the kill:\n{}", first.log_tail(30));
+    assert!(
+        at_kill > 0,
+        "nothing applied before the kill:\n{}",
+        first.log_tail(30)
+    );
     let after_kill = applied().await;
-    let claimed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM reconcile_queue WHERE claimed_until IS NOT NULL",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let claimed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM reconcile_queue WHERE claimed_until IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(
         (after_kill as usize) < ZONES,
         "the backlog was done before the kill ({after_kill}); the test needs more zones"
@@ -143,10 +150,11 @@ async fn a_kill_9_during_the_applies_loses_nothing() {
     let mut done = 0;
     for _ in 0..600 {
         done = applied().await;
-        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reconcile_queue WHERE kind = 'dns_zone'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reconcile_queue WHERE kind = 'dns_zone'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         if done as usize == ZONES && queued == 0 {
             break;
         }
@@ -171,7 +179,10 @@ async fn a_kill_9_during_the_applies_loses_nothing() {
 /// worker's idle tick (15 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_made_with_the_cli_is_applied_by_the_running_server() {
-    let dir = tempfile::Builder::new().prefix("konbit-wake-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("konbit-wake-")
+        .tempdir()
+        .unwrap();
     let root = dir.path();
     let Some(pdns) = PowerDns::try_start(&root.join("pdns")).await.unwrap() else {
         return;
@@ -195,10 +206,19 @@ async fn a_change_made_with_the_cli_is_applied_by_the_running_server() {
     assert!(init.status.success(), "{init:?}");
     let server = serve(root, &state, &pdns, "konbit-serve");
     server
-        .wait_for_line(Duration::from_secs(30), |l| l.contains("Konbit is serving").then_some(()))
+        .wait_for_line(Duration::from_secs(30), |l| {
+            l.contains("Konbit is serving").then_some(())
+        })
         .await
         .unwrap();
-    cli(&["account", "create", "--name", "radio", "--display-name", "Radio"]);
+    cli(&[
+        "account",
+        "create",
+        "--name",
+        "radio",
+        "--display-name",
+        "Radio",
+    ]);
     cli(&["domain", "add", "radio.test", "--account", "radio"]);
     let mut answer = Vec::new();
     // Bounded well below the idle tick: only the wake-up can make it.

@@ -8,7 +8,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_konbit");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_says_whether_powerdns_answers() {
-    let dir = tempfile::Builder::new().prefix("konbit-doctor-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("konbit-doctor-")
+        .tempdir()
+        .unwrap();
     let root = dir.path();
     let Some(mut pdns) = PowerDns::try_start(&root.join("pdns")).await.unwrap() else {
         return;
@@ -26,7 +29,10 @@ async fn doctor_says_whether_powerdns_answers() {
             .env("KONBIT_CONFIG", state.join("konbit.toml"))
             .env("KONBIT_DNS__PDNS_DATABASE", pdns.database())
             .env("KONBIT_DNS__PDNS_ADDRESS", pdns.addr().to_string())
-            .env("KONBIT_DNS__NAMESERVERS", r#"["ns1.coop.test","ns2.coop.test"]"#)
+            .env(
+                "KONBIT_DNS__NAMESERVERS",
+                r#"["ns1.coop.test","ns2.coop.test"]"#,
+            )
             .env("RUST_LOG", "warn")
             .output()
             .unwrap();

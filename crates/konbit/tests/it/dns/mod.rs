@@ -5,8 +5,8 @@
 mod crash;
 mod doctor;
 mod property;
-mod records;
 mod reconciler;
+mod records;
 mod zones;
 
 use konbit_app::AppConfig;
@@ -76,9 +76,14 @@ impl DnsEnv {
         })
         .await
         .unwrap();
-        let pdns = PowerDns::try_start(&t.dir.path().join("pdns")).await.unwrap()?;
+        let pdns = PowerDns::try_start(&t.dir.path().join("pdns"))
+            .await
+            .unwrap()?;
         let (_, owner, _) = t.seed_account("radio").await.unwrap();
-        let token = t.token_for(&owner, &["domains:write", "accounts:read"]).await.unwrap();
+        let token = t
+            .token_for(&owner, &["domains:write", "accounts:read"])
+            .await
+            .unwrap();
         let api = t.api(Some(&token)).unwrap();
         Some(Self {
             t,
@@ -131,7 +136,13 @@ impl DnsEnv {
     }
 
     /// Adds a record through the API; returns the answer (status, body).
-    pub async fn add_record(&self, domain: &str, name: &str, rtype: &str, value: &str) -> (u16, Value) {
+    pub async fn add_record(
+        &self,
+        domain: &str,
+        name: &str,
+        rtype: &str,
+        value: &str,
+    ) -> (u16, Value) {
         let res = self
             .api
             .send_json(

@@ -27,7 +27,10 @@ fn input() -> impl Strategy<Value = RecordInput> {
         ("MX", "[0-9]{1,3} mx[0-9]\\.example\\.org"),
         ("TXT", "[ -~]{1,400}"),
         ("TXT", "\\PC{1,60}"),
-        ("SRV", "[0-9]{1,2} [0-9]{1,2} [1-9][0-9]{1,4} sip\\.example\\.org"),
+        (
+            "SRV",
+            "[0-9]{1,2} [0-9]{1,2} [1-9][0-9]{1,4} sip\\.example\\.org"
+        ),
         ("CAA", "(0|128) (issue|issuewild) \"[a-z]{3,10}\\.org\""),
         ("CAA", "0 iodef \"mailto:ops@example\\.org\""),
         ("NS", "ns[0-9]\\.elsewhere\\.example"),
@@ -45,7 +48,9 @@ fn input() -> impl Strategy<Value = RecordInput> {
 fn accepted(zone: &Fqdn, inputs: &[RecordInput], base: &[Record]) -> Vec<Record> {
     let mut set: Vec<Record> = base.to_vec();
     for i in inputs {
-        let Ok(r) = parse_record(zone, i) else { continue };
+        let Ok(r) = parse_record(zone, i) else {
+            continue;
+        };
         set.push(r);
         if check_zone_rules(&set).is_err() {
             set.pop();
@@ -69,13 +74,21 @@ async fn every_accepted_record_set_passes_pdnsutil_check_zone() {
         .map(|v| {
             parse_record(
                 &zone,
-                &RecordInput { name: "@".into(), rtype: "NS".into(), ttl: None, value: v.to_string() },
+                &RecordInput {
+                    name: "@".into(),
+                    rtype: "NS".into(),
+                    ttl: None,
+                    value: v.to_string(),
+                },
             )
             .unwrap()
         })
         .collect();
     let mut worker = env.worker();
-    let mut runner = TestRunner::new(Config { cases: 12, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 12,
+        ..Config::default()
+    });
     let strategy = proptest::collection::vec(input(), 5..40);
     let mut written = 0;
     for case in 0..12 {
@@ -113,5 +126,8 @@ async fn every_accepted_record_set_passes_pdnsutil_check_zone() {
         .unwrap();
         assert_eq!(served as usize, records.len() + ns.len(), "case {case}");
     }
-    assert!(written > 50, "the generator accepted too few records ({written})");
+    assert!(
+        written > 50,
+        "the generator accepted too few records ({written})"
+    );
 }

@@ -11,17 +11,30 @@ async fn a_dry_run_shows_the_diff_and_changes_nothing() {
     let Some(env) = DnsEnv::without_worker().await else {
         return;
     };
-    env.add_domain("radio.test", json!({ "dnssec": false })).await;
+    env.add_domain("radio.test", json!({ "dnssec": false }))
+        .await;
     env.add_record("radio.test", "www", "A", "192.0.2.10").await;
     let mut worker = env.worker();
     let plan = worker.dry_run().await.unwrap();
     let row = plan.rows.iter().find(|r| r.row.kind == "dns_zone").unwrap();
     let lines = row.plan.join("\n");
-    assert!(lines.contains("zone radio.test would be created"), "{lines}");
-    assert!(lines.contains("+ www.radio.test 300 A 192.0.2.10"), "{lines}");
-    assert!(lines.contains("+ radio.test 3600 NS ns1.coop.test"), "{lines}");
+    assert!(
+        lines.contains("zone radio.test would be created"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("+ www.radio.test 300 A 192.0.2.10"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("+ radio.test 3600 NS ns1.coop.test"),
+        "{lines}"
+    );
     // Nothing was written.
-    assert_eq!(env.pdns.dig("www.radio.test", "A").unwrap(), Vec::<String>::new());
+    assert_eq!(
+        env.pdns.dig("www.radio.test", "A").unwrap(),
+        Vec::<String>::new()
+    );
     let pool = env.pdns.pool().await.unwrap();
     let zones: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM domains")
         .fetch_one(&pool)
@@ -30,10 +43,14 @@ async fn a_dry_run_shows_the_diff_and_changes_nothing() {
     assert_eq!(zones, 0);
 
     worker.run_once().await.unwrap();
-    env.until_served("www.radio.test", "A", &["192.0.2.10"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.10"])
+        .await;
     // Applied: the queue is empty and a new dry run has nothing to show.
     let left = worker.dry_run().await.unwrap();
-    assert!(!left.rows.iter().any(|r| r.row.kind == "dns_zone"), "{left:?}");
+    assert!(
+        !left.rows.iter().any(|r| r.row.kind == "dns_zone"),
+        "{left:?}"
+    );
     // An edit shows as one line out, one line in.
     let records: serde_json::Value = env
         .api
@@ -62,8 +79,14 @@ async fn a_dry_run_shows_the_diff_and_changes_nothing() {
     let plan = worker.dry_run().await.unwrap();
     let row = plan.rows.iter().find(|r| r.row.kind == "dns_zone").unwrap();
     let lines = row.plan.join("\n");
-    assert!(lines.contains("- www.radio.test 300 A 192.0.2.10"), "{lines}");
-    assert!(lines.contains("+ www.radio.test 300 A 192.0.2.11"), "{lines}");
+    assert!(
+        lines.contains("- www.radio.test 300 A 192.0.2.10"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("+ www.radio.test 300 A 192.0.2.11"),
+        "{lines}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,7 +129,8 @@ async fn one_bad_zone_fails_with_its_reason_and_blocks_no_other() {
 
     // The other zone goes on changing.
     env.add_record("good.test", "www", "A", "192.0.2.80").await;
-    env.until_served("www.good.test", "A", &["192.0.2.80"]).await;
+    env.until_served("www.good.test", "A", &["192.0.2.80"])
+        .await;
     // The bad zone still serves its last good version.
     env.until_served("bad.test", "NS", &["ns1.coop.test.", "ns2.coop.test."])
         .await;
@@ -122,7 +146,10 @@ async fn a_busy_database_delays_the_change_until_it_is_free() {
     // Another writer holds PowerDNS's database.
     let pool = env.pdns.pool().await.unwrap();
     let mut lock = pool.acquire().await.unwrap();
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut *lock).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
     env.add_record("radio.test", "www", "A", "192.0.2.90").await;
     let mut waiting = serde_json::Value::Null;
     for _ in 0..100 {
@@ -143,7 +170,8 @@ async fn a_busy_database_delays_the_change_until_it_is_free() {
     );
     sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
     drop(lock);
-    env.until_served("www.radio.test", "A", &["192.0.2.90"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.90"])
+        .await;
     env.until_status("radio.test", "applied").await;
 }
 
@@ -155,11 +183,16 @@ async fn changes_made_while_powerdns_is_down_are_served_when_it_returns() {
     env.add_domain("radio.test", json!({})).await;
     env.until_status("radio.test", "applied").await;
     env.pdns.stop();
-    assert!(env.pdns.dig("radio.test", "SOA").is_err() || env.pdns.dig("radio.test", "SOA").unwrap().is_empty());
-    env.add_record("radio.test", "www", "A", "192.0.2.100").await;
+    assert!(
+        env.pdns.dig("radio.test", "SOA").is_err()
+            || env.pdns.dig("radio.test", "SOA").unwrap().is_empty()
+    );
+    env.add_record("radio.test", "www", "A", "192.0.2.100")
+        .await;
     env.until_status("radio.test", "applied").await;
     env.pdns.restart().await.unwrap();
-    env.until_served("www.radio.test", "A", &["192.0.2.100"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.100"])
+        .await;
     env.pdns.check_zone("radio.test").unwrap();
 }
 
@@ -169,10 +202,12 @@ async fn a_resync_repairs_what_was_changed_behind_konbits_back() {
         return;
     };
     env.add_domain("radio.test", json!({})).await;
-    env.add_record("radio.test", "www", "A", "192.0.2.110").await;
+    env.add_record("radio.test", "www", "A", "192.0.2.110")
+        .await;
     let mut worker = env.worker();
     worker.run_once().await.unwrap();
-    env.until_served("www.radio.test", "A", &["192.0.2.110"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.110"])
+        .await;
     // Someone edits PowerDNS's database by hand, and adds a zone Konbit
     // does not know under Konbit's mark.
     let pool = env.pdns.pool().await.unwrap();
@@ -180,15 +215,19 @@ async fn a_resync_repairs_what_was_changed_behind_konbits_back() {
         .execute(&pool)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO domains (name, type, account) VALUES ('ghost.test', 'NATIVE', 'konbit:999')")
-        .execute(&pool)
-        .await
-        .unwrap();
-    env.until_served("www.radio.test", "A", &["203.0.113.66"]).await;
+    sqlx::query(
+        "INSERT INTO domains (name, type, account) VALUES ('ghost.test', 'NATIVE', 'konbit:999')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    env.until_served("www.radio.test", "A", &["203.0.113.66"])
+        .await;
     let queued = worker.resync().await.unwrap();
     assert!(queued >= 2, "queued {queued}");
     worker.run_once().await.unwrap();
-    env.until_served("www.radio.test", "A", &["192.0.2.110"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.110"])
+        .await;
     let ghosts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM domains WHERE name = 'ghost.test'")
         .fetch_one(&pool)
         .await

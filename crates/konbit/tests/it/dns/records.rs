@@ -31,13 +31,22 @@ async fn every_record_type_is_served_and_the_zone_checks_clean() {
         assert_eq!(status, 201, "{name} {rtype} {value}: {body:#}");
     }
 
-    env.until_served("www.radio.test", "A", &["192.0.2.10"]).await;
-    env.until_served("www.radio.test", "AAAA", &["2001:db8::10"]).await;
-    env.until_served("blog.radio.test", "CNAME", &["www.radio.test."]).await;
-    env.until_served("radio.test", "MX", &["10 mail.radio.test."]).await;
-    env.until_served("radio.test", "TXT", &["\"v=spf1 mx -all\""]).await;
-    env.until_served("_sip._tcp.radio.test", "SRV", &["10 5 5060 sip.radio.test."])
+    env.until_served("www.radio.test", "A", &["192.0.2.10"])
         .await;
+    env.until_served("www.radio.test", "AAAA", &["2001:db8::10"])
+        .await;
+    env.until_served("blog.radio.test", "CNAME", &["www.radio.test."])
+        .await;
+    env.until_served("radio.test", "MX", &["10 mail.radio.test."])
+        .await;
+    env.until_served("radio.test", "TXT", &["\"v=spf1 mx -all\""])
+        .await;
+    env.until_served(
+        "_sip._tcp.radio.test",
+        "SRV",
+        &["10 5 5060 sip.radio.test."],
+    )
+    .await;
     env.until_served("radio.test", "CAA", &["0 issue \"letsencrypt.org\""])
         .await;
     // A TXT longer than 255 bytes comes back as two strings.
@@ -45,21 +54,36 @@ async fn every_record_type_is_served_and_the_zone_checks_clean() {
     assert_eq!(dkim.len(), 1, "{dkim:?}");
     let strings: Vec<&str> = dkim[0].split("\" \"").collect();
     assert_eq!(strings.len(), 2, "{dkim:?}");
-    assert_eq!(dkim[0].replace("\" \"", "").trim_matches('"'), long_txt.as_str());
+    assert_eq!(
+        dkim[0].replace("\" \"", "").trim_matches('"'),
+        long_txt.as_str()
+    );
     // The delegation is a referral from the parent, with no answer.
     let referral = env.pdns.dig_full("x.sub.radio.test", "A", &[]).unwrap();
     assert!(
         referral.contains("sub.radio.test.") && referral.contains("ns1.elsewhere.test."),
         "{referral}"
     );
-    assert!(!referral.contains("flags: qr aa"), "a referral is not authoritative: {referral}");
+    assert!(
+        !referral.contains("flags: qr aa"),
+        "a referral is not authoritative: {referral}"
+    );
 
     // Signed by default: RRSIGs on answers, NSEC on a denial, and the DS the
     // member gives the registrar is the one PowerDNS derives from its key.
-    let signed = env.pdns.dig_full("www.radio.test", "A", &["+dnssec"]).unwrap();
+    let signed = env
+        .pdns
+        .dig_full("www.radio.test", "A", &["+dnssec"])
+        .unwrap();
     assert!(signed.contains("RRSIG"), "{signed}");
-    let denial = env.pdns.dig_full("nothing.radio.test", "A", &["+dnssec"]).unwrap();
-    assert!(denial.contains("NXDOMAIN") && denial.contains("NSEC"), "{denial}");
+    let denial = env
+        .pdns
+        .dig_full("nothing.radio.test", "A", &["+dnssec"])
+        .unwrap();
+    assert!(
+        denial.contains("NXDOMAIN") && denial.contains("NSEC"),
+        "{denial}"
+    );
     let detail = env.until_status("radio.test", "applied").await;
     let ds_api: Vec<String> = detail["ds"]
         .as_array()
@@ -75,7 +99,10 @@ async fn every_record_type_is_served_and_the_zone_checks_clean() {
             )
         })
         .collect();
-    let exported = env.pdns.pdnsutil(&["export-zone-ds", "radio.test"]).unwrap();
+    let exported = env
+        .pdns
+        .pdnsutil(&["export-zone-ds", "radio.test"])
+        .unwrap();
     for ds in &ds_api {
         assert!(
             exported.to_lowercase().contains(ds),
@@ -112,10 +139,10 @@ async fn a_change_is_served_on_the_next_query_and_the_serial_goes_up() {
     };
     env.add_domain("radio.test", serde_json::json!({})).await;
     let (_, www) = env.add_record("radio.test", "www", "A", "192.0.2.10").await;
-    env.until_served("www.radio.test", "A", &["192.0.2.10"]).await;
-    let serial = |soa: &[String]| -> u64 {
-        soa[0].split_whitespace().nth(2).unwrap().parse().unwrap()
-    };
+    env.until_served("www.radio.test", "A", &["192.0.2.10"])
+        .await;
+    let serial =
+        |soa: &[String]| -> u64 { soa[0].split_whitespace().nth(2).unwrap().parse().unwrap() };
     let before = serial(&env.pdns.dig("radio.test", "SOA").unwrap());
 
     let id = www["id"].as_i64().unwrap();
@@ -129,7 +156,8 @@ async fn a_change_is_served_on_the_next_query_and_the_serial_goes_up() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    env.until_served("www.radio.test", "A", &["192.0.2.20"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.20"])
+        .await;
     let after = serial(&env.pdns.dig("radio.test", "SOA").unwrap());
     assert!(after > before, "serial {before} -> {after}");
     env.pdns.check_zone("radio.test").unwrap();
@@ -155,7 +183,8 @@ async fn dnssec_can_be_turned_off_and_on() {
     };
     env.add_domain("radio.test", serde_json::json!({})).await;
     env.add_record("radio.test", "www", "A", "192.0.2.10").await;
-    env.until_served("www.radio.test", "A", &["192.0.2.10"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.10"])
+        .await;
     let before = env.zone_status("radio.test").await["ds"].clone();
     let patch = async |on: bool| {
         env.api
@@ -168,12 +197,18 @@ async fn dnssec_can_be_turned_off_and_on() {
     };
     assert_eq!(patch(false).await.unwrap().status(), 200);
     env.until_status("radio.test", "applied").await;
-    let unsigned = env.pdns.dig_full("www.radio.test", "A", &["+dnssec"]).unwrap();
+    let unsigned = env
+        .pdns
+        .dig_full("www.radio.test", "A", &["+dnssec"])
+        .unwrap();
     assert!(!unsigned.contains("RRSIG"), "{unsigned}");
     env.pdns.check_zone("radio.test").unwrap();
     assert_eq!(patch(true).await.unwrap().status(), 200);
     env.until_status("radio.test", "applied").await;
-    let signed = env.pdns.dig_full("www.radio.test", "A", &["+dnssec"]).unwrap();
+    let signed = env
+        .pdns
+        .dig_full("www.radio.test", "A", &["+dnssec"])
+        .unwrap();
     assert!(signed.contains("RRSIG"), "{signed}");
     // The same key again: the DS at the registrar stays valid.
     assert_eq!(env.zone_status("radio.test").await["ds"], before);
@@ -186,7 +221,8 @@ async fn the_ttl_given_last_becomes_the_ttl_of_the_whole_rrset() {
         return;
     };
     env.add_domain("radio.test", serde_json::json!({})).await;
-    env.add_record("radio.test", "@", "MX", "10 mx1.radio.test").await;
+    env.add_record("radio.test", "@", "MX", "10 mx1.radio.test")
+        .await;
     let res = env
         .api
         .send_json(
@@ -197,8 +233,12 @@ async fn the_ttl_given_last_becomes_the_ttl_of_the_whole_rrset() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    env.until_served("radio.test", "MX", &["10 mx1.radio.test.", "20 mx2.radio.test."])
-        .await;
+    env.until_served(
+        "radio.test",
+        "MX",
+        &["10 mx1.radio.test.", "20 mx2.radio.test."],
+    )
+    .await;
     let answer = env
         .pdns
         .dig_full("radio.test", "MX", &["+noall", "+answer"])

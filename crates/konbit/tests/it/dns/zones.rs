@@ -11,8 +11,10 @@ async fn a_subdomain_is_its_own_zone_delegated_with_its_ds() {
     };
     env.add_domain("radio.test", json!({})).await;
     env.add_domain("studio.radio.test", json!({})).await;
-    env.add_record("studio.radio.test", "www", "A", "192.0.2.30").await;
-    env.until_served("www.studio.radio.test", "A", &["192.0.2.30"]).await;
+    env.add_record("studio.radio.test", "www", "A", "192.0.2.30")
+        .await;
+    env.until_served("www.studio.radio.test", "A", &["192.0.2.30"])
+        .await;
     env.until_status("radio.test", "applied").await;
     // The parent zone holds the delegation and the child's DS.
     let db = env.pdns.pool().await.unwrap();
@@ -33,7 +35,10 @@ async fn a_subdomain_is_its_own_zone_delegated_with_its_ds() {
         .to_lowercase();
     for (t, content) in &rows {
         if t == "DS" {
-            assert!(child_ds.contains(&content.to_lowercase()), "{content} / {child_ds}");
+            assert!(
+                child_ds.contains(&content.to_lowercase()),
+                "{content} / {child_ds}"
+            );
         }
     }
     env.pdns.check_zone("radio.test").unwrap();
@@ -49,7 +54,8 @@ async fn an_alias_serves_the_records_of_its_target() {
     env.add_domain("radio-alias.test", json!({ "alias_of": "radio.test" }))
         .await;
     env.add_record("radio.test", "www", "A", "192.0.2.40").await;
-    env.until_served("www.radio-alias.test", "A", &["192.0.2.40"]).await;
+    env.until_served("www.radio-alias.test", "A", &["192.0.2.40"])
+        .await;
     // The alias's records cannot be edited: edit the target.
     let (status, body) = env
         .add_record("radio-alias.test", "www", "A", "192.0.2.41")
@@ -66,7 +72,8 @@ async fn a_deleted_domain_stops_being_served_and_comes_back_on_restore() {
     };
     env.add_domain("radio.test", json!({})).await;
     env.add_record("radio.test", "www", "A", "192.0.2.50").await;
-    env.until_served("www.radio.test", "A", &["192.0.2.50"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.50"])
+        .await;
     let res = env
         .api
         .request(reqwest::Method::DELETE, "/api/v1/domains/radio.test")
@@ -106,7 +113,8 @@ async fn a_deleted_domain_stops_being_served_and_comes_back_on_restore() {
         .await
         .unwrap();
     assert!(res.status().is_success());
-    env.until_served("www.radio.test", "A", &["192.0.2.50"]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.50"])
+        .await;
     env.pdns.check_zone("radio.test").unwrap();
 }
 
@@ -117,7 +125,8 @@ async fn an_idn_domain_is_served_under_its_punycode_name() {
     };
     let created = env.add_domain("kréyòl.test", json!({})).await;
     assert_eq!(created["name"], "xn--kryl-cpa9c.test", "{created:#}");
-    env.add_record("kréyòl.test", "www", "A", "192.0.2.60").await;
+    env.add_record("kréyòl.test", "www", "A", "192.0.2.60")
+        .await;
     env.until_served("www.xn--kryl-cpa9c.test", "A", &["192.0.2.60"])
         .await;
 }
@@ -147,8 +156,10 @@ async fn an_imported_zone_file_is_served_as_one_change() {
     let status = res.status();
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(status.is_success(), "{body:#}");
-    env.until_served("www.radio.test", "A", &["192.0.2.70"]).await;
-    env.until_served("radio.test", "MX", &["10 mail.radio.test."]).await;
+    env.until_served("www.radio.test", "A", &["192.0.2.70"])
+        .await;
+    env.until_served("radio.test", "MX", &["10 mail.radio.test."])
+        .await;
     // The co-op's name servers stay; the old provider's are ignored.
     env.until_served("radio.test", "NS", &["ns1.coop.test.", "ns2.coop.test."])
         .await;
