@@ -44,6 +44,30 @@ pub trait Provisioner: Send + Sync + 'static {
         generation: i64,
     ) -> impl Future<Output = Result<Applied, ProvisionError>> + Send;
 
+    /// Applies several objects in one go: one result per item, in order.
+    /// The default applies them one by one; a provisioner whose service
+    /// takes a batch in one transaction (a full resync of 50,000 zones)
+    /// overrides it. One item's failure must not fail the others, but after
+    /// a `Fatal` (the service is down) the rest may be left out: the
+    /// result list then stops there and those rows are given back as is.
+    fn apply_many(
+        &self,
+        items: &[(i64, i64)],
+    ) -> impl Future<Output = Vec<Result<Applied, ProvisionError>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(items.len());
+            for (id, generation) in items {
+                let result = self.apply(*id, *generation).await;
+                let fatal = matches!(result, Err(ProvisionError::Fatal(_)));
+                out.push(result);
+                if fatal {
+                    break;
+                }
+            }
+            out
+        }
+    }
+
     /// The object is gone from the store: remove it from the service.
     fn remove(
         &self,

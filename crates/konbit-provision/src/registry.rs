@@ -11,11 +11,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProvisionError>> + Send + 'a>>;
+type BoxedMany<'a> =
+    Pin<Box<dyn Future<Output = Vec<Result<Applied, ProvisionError>>> + Send + 'a>>;
 
 /// The object-safe face of a `Provisioner`.
 pub(crate) trait Erased: Send + Sync {
     fn kind(&self) -> &'static str;
-    fn apply(&self, object_id: i64, generation: i64) -> Boxed<'_, Applied>;
+    fn apply_many<'a>(&'a self, items: &'a [(i64, i64)]) -> BoxedMany<'a>;
     fn remove(&self, object_id: i64) -> Boxed<'_, Applied>;
     fn plan(&self, object_id: i64, generation: Option<i64>) -> Boxed<'_, Vec<String>>;
     fn all_ids(&self) -> Boxed<'_, Vec<i64>>;
@@ -25,8 +27,8 @@ impl<P: Provisioner> Erased for P {
     fn kind(&self) -> &'static str {
         Provisioner::kind(self)
     }
-    fn apply(&self, object_id: i64, generation: i64) -> Boxed<'_, Applied> {
-        Box::pin(Provisioner::apply(self, object_id, generation))
+    fn apply_many<'a>(&'a self, items: &'a [(i64, i64)]) -> BoxedMany<'a> {
+        Box::pin(Provisioner::apply_many(self, items))
     }
     fn remove(&self, object_id: i64) -> Boxed<'_, Applied> {
         Box::pin(Provisioner::remove(self, object_id))

@@ -49,7 +49,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            batch: 32,
+            batch: 128,
             lease_secs: 300,
             backoff_base_secs: 1,
             backoff_max_secs: 300,
@@ -265,44 +265,98 @@ impl Worker {
             if rows.is_empty() {
                 break;
             }
+            let mut by_kind: std::collections::BTreeMap<String, Vec<QueueRow>> =
+                std::collections::BTreeMap::new();
             for row in rows {
-                if self.paused.contains_key(&row.kind) {
-                    // Its service just went down: give the row back as is.
+                by_kind.entry(row.kind.clone()).or_default().push(row);
+            }
+            for (kind, rows) in by_kind {
+                if self.paused.contains_key(&kind) {
+                    // Its service just went down: give the rows back as is.
                     let mut tx = self.store.write().await?;
-                    tx.release_claim(&row.kind, row.object_id).await?;
+                    for row in &rows {
+                        tx.release_claim(&row.kind, row.object_id).await?;
+                    }
                     tx.commit().await?;
                     continue;
                 }
-                self.process(row, &mut report).await?;
+                self.process_batch(&kind, rows, &mut report).await?;
             }
         }
         Ok(report)
     }
 
-    /// Applies one claimed row and records the outcome.
-    async fn process(&mut self, row: QueueRow, report: &mut PassReport) -> Result<(), StoreError> {
-        let Some(p) = self.registry.get(&row.kind) else {
+    /// Applies claimed rows of one kind (their latest generations, in one
+    /// batch for the provisioner), and records every outcome in one write.
+    async fn process_batch(
+        &mut self,
+        kind: &str,
+        rows: Vec<QueueRow>,
+        report: &mut PassReport,
+    ) -> Result<(), StoreError> {
+        let Some(p) = self.registry.get(kind) else {
             return Ok(());
         };
-        let desired = self.desired_generation(&row).await?;
-        let (generation, outcome) = match desired {
-            Some(g) => {
-                // The store is the truth: apply its latest generation even
-                // if the row lags behind it.
-                let g = g.max(row.generation);
-                (g, p.apply(row.object_id, g).await)
-            }
-            None => (row.generation, p.remove(row.object_id).await),
-        };
+        let desired = self.desired_generations(kind, &rows).await?;
+        // The store is the truth: apply its latest generation even if the
+        // row lags behind it.
+        let applies: Vec<(i64, i64)> = rows
+            .iter()
+            .zip(&desired)
+            .filter_map(|(row, d)| d.map(|g| (row.object_id, g.max(row.generation))))
+            .collect();
+        let mut applied = p.apply_many(&applies).await.into_iter();
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for (row, d) in rows.iter().zip(&desired) {
+            // `None`: left out after the service went down.
+            let outcome = match d {
+                Some(g) => applied.next().map(|r| ((*g).max(row.generation), r)),
+                None if self.paused.contains_key(kind) => None,
+                None => {
+                    let r = p.remove(row.object_id).await;
+                    if let Err(ProvisionError::Fatal(_)) = &r {
+                        let until = self.now().saturating_add(self.config.fatal_pause_secs);
+                        self.paused.insert(kind.to_owned(), until);
+                    }
+                    Some((row.generation, r))
+                }
+            };
+            outcomes.push(outcome);
+        }
         let now = self.now();
         let mut tx = self.store.write().await?;
+        for (row, outcome) in rows.iter().zip(outcomes) {
+            match outcome {
+                Some((generation, outcome)) => {
+                    self.record(&mut tx, row, generation, outcome, now, report)
+                        .await?
+                }
+                None => tx.release_claim(&row.kind, row.object_id).await?,
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Records the outcome of one apply.
+    async fn record(
+        &mut self,
+        tx: &mut konbit_store::Tx,
+        row: &QueueRow,
+        generation: i64,
+        outcome: Result<Applied, ProvisionError>,
+        now: Timestamp,
+        report: &mut PassReport,
+    ) -> Result<(), StoreError> {
         match outcome {
             Ok(Applied { changes }) => {
                 tx.finish_applied(&row.kind, row.object_id, generation)
                     .await?;
                 report.applied += 1;
+                if !changes.is_empty() {
+                    tracing::info!(kind = %row.kind, id = row.object_id, generation, changes = changes.len(), "applied");
+                }
                 for change in &changes {
-                    tracing::info!(kind = %row.kind, id = row.object_id, generation, "{change}");
+                    tracing::debug!(kind = %row.kind, id = row.object_id, generation, "{change}");
                 }
             }
             Err(ProvisionError::Invalid { reason }) => {
@@ -329,18 +383,26 @@ impl Worker {
                 report.retried += 1;
             }
         }
-        tx.commit().await
+        Ok(())
     }
 
-    /// `Some(generation)` to apply, `None` when the object is gone.
-    async fn desired_generation(&self, row: &QueueRow) -> Result<Option<i64>, StoreError> {
-        if !tracks_status(&row.kind) {
-            return Ok(Some(row.generation));
+    /// For each row, the generation to apply, or `None` when the object
+    /// is gone; read in one snapshot.
+    async fn desired_generations(
+        &self,
+        kind: &str,
+        rows: &[QueueRow],
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        if !tracks_status(kind) {
+            return Ok(rows.iter().map(|r| Some(r.generation)).collect());
         }
         let mut tx = self.store.read().await?;
-        let g = tx.object_generation(&row.kind, row.object_id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(tx.object_generation(kind, row.object_id).await?);
+        }
         tx.commit().await?;
-        Ok(g)
+        Ok(out)
     }
 
     async fn log_unknown_kinds(&mut self) -> Result<(), StoreError> {

@@ -57,17 +57,32 @@ impl DnsProvisioner {
 
     /// The zone as it must be served, or `None` when it must not be.
     async fn desired(&self, id: i64) -> Result<Option<PdnsZone>, ProvisionError> {
-        let mut tx = self.store.read().await.map_err(store_error)?;
-        let source = match tx.zone_source(DomainId(id)).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(store_error(e)),
+        let mut many = self.desired_many(&[id]).await;
+        many.pop()
+            .unwrap_or_else(|| Err(ProvisionError::Transient("no zone read".into())))
+    }
+
+    /// The zones as they must be served, read in one snapshot.
+    async fn desired_many(&self, ids: &[i64]) -> Vec<Result<Option<PdnsZone>, ProvisionError>> {
+        let mut tx = match self.store.read().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = store_error(e);
+                return ids.iter().map(|_| Err(e.clone())).collect();
+            }
         };
-        tx.commit().await.map_err(store_error)?;
-        if source.domain.is_deleted() || source.account_deleted {
-            return Ok(None);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let zone = match tx.zone_source(DomainId(*id)).await {
+                Ok(source) if source.domain.is_deleted() || source.account_deleted => Ok(None),
+                Ok(source) => build_zone(&source, &self.template).map(Some),
+                Err(StoreError::NotFound) => Ok(None),
+                Err(e) => Err(store_error(e)),
+            };
+            out.push(zone);
         }
-        build_zone(&source, &self.template).map(Some)
+        let _ = tx.commit().await;
+        out
     }
 }
 
@@ -273,6 +288,48 @@ impl Provisioner for DnsProvisioner {
             None => self.pdns().await?.remove_zone(object_id).await?,
         };
         Ok(Applied { changes })
+    }
+
+    /// A batch (a resync) is written in one PowerDNS transaction; if that
+    /// fails, each zone is tried alone so one bad zone blocks no other.
+    async fn apply_many(&self, items: &[(i64, i64)]) -> Vec<Result<Applied, ProvisionError>> {
+        let pdns = match self.pdns().await {
+            Ok(p) => p,
+            // The service is down: stop here, the rows are given back.
+            Err(e) => return vec![Err(e)],
+        };
+        let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+        let desired = self.desired_many(&ids).await;
+        let writes: Vec<&PdnsZone> = desired
+            .iter()
+            .filter_map(|d| d.as_ref().ok().and_then(Option::as_ref))
+            .collect();
+        let mut written = match pdns.write_zones(&writes).await {
+            Ok(changes) => Some(changes.into_iter()),
+            Err(e) => {
+                tracing::debug!(error = %e, "batch write failed; writing zone by zone");
+                None
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (id, zone) in ids.iter().zip(&desired) {
+            let result = match (zone, written.as_mut()) {
+                (Err(e), _) => Err(e.clone()),
+                (Ok(Some(_)), Some(batch)) => batch
+                    .next()
+                    .map(|changes| Applied { changes })
+                    .ok_or_else(|| {
+                        ProvisionError::Transient("batch write returned too few results".into())
+                    }),
+                (Ok(Some(z)), None) => pdns.write_zone(z).await.map(|changes| Applied { changes }),
+                (Ok(None), _) => pdns
+                    .remove_zone(*id)
+                    .await
+                    .map(|changes| Applied { changes }),
+            };
+            out.push(result);
+        }
+        out
     }
 
     async fn remove(&self, object_id: i64) -> Result<Applied, ProvisionError> {

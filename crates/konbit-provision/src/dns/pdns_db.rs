@@ -191,82 +191,28 @@ impl PdnsDatabase {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(transient)?;
-        let mut changes = Vec::new();
-        // The zone row: by name, since PowerDNS keys on it. A zone of the
-        // same name made by hand or by an older Konbit id is taken over.
-        let found = sqlx::query("SELECT id, account FROM domains WHERE name = $1")
-            .bind(&zone.name)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(transient)?;
-        let domain_id: i64 = match found {
-            Some(row) => {
-                let id: i64 = row.try_get("id").map_err(transient)?;
-                let account: Option<String> = row.try_get("account").map_err(transient)?;
-                if account.as_deref() != Some(tag(zone.konbit_id).as_str()) {
-                    sqlx::query("UPDATE domains SET account = $2, type = 'NATIVE' WHERE id = $1")
-                        .bind(id)
-                        .bind(tag(zone.konbit_id))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(transient)?;
-                    changes.push(format!("zone {} taken over", zone.name));
-                }
-                id
-            }
-            None => {
-                // A renamed zone of the same Konbit id cannot exist (names
-                // never change), but a stale row under this tag would
-                // confuse `zone_ids`: drop it first.
-                delete_tagged(&mut tx, zone.konbit_id).await?;
-                changes.push(format!("zone {} created", zone.name));
-                sqlx::query_scalar(
-                    "INSERT INTO domains (name, type, account) VALUES ($1, 'NATIVE', $2) RETURNING id",
-                )
-                .bind(&zone.name)
-                .bind(tag(zone.konbit_id))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(transient)?
-            }
-        };
-        let existing = read_rows(&mut tx, domain_id).await?;
-        let want: BTreeSet<&PdnsRow> = zone.rows.iter().collect();
-        let have: BTreeSet<&PdnsRow> = existing.iter().map(|(_, r)| r).collect();
-        for (rowid, row) in &existing {
-            if !want.contains(row) {
-                sqlx::query("DELETE FROM records WHERE id = $1")
-                    .bind(rowid)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(transient)?;
-                changes.push(format!("- {}", row.describe()));
-            }
-        }
-        for row in &zone.rows {
-            if have.contains(row) {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
-            )
-            .bind(domain_id)
-            .bind(&row.name)
-            .bind(&row.rtype)
-            .bind(&row.content)
-            .bind(row.ttl)
-            .bind(row.prio)
-            .bind(&row.ordername)
-            .bind(row.auth)
-            .execute(&mut *tx)
-            .await
-            .map_err(transient)?;
-            changes.push(format!("+ {}", row.describe()));
-        }
-        changes.extend(write_key(&mut tx, domain_id, zone.key.as_ref()).await?);
+        let changes = write_zone_in(&mut tx, zone).await?;
         tx.commit().await.map_err(transient)?;
         Ok(changes)
+    }
+
+    /// Writes several zones in one transaction (a resync): all of them or,
+    /// on an error, none.
+    pub async fn write_zones(
+        &self,
+        zones: &[&PdnsZone],
+    ) -> Result<Vec<Vec<String>>, ProvisionError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(transient)?;
+        let mut out = Vec::with_capacity(zones.len());
+        for zone in zones {
+            out.push(write_zone_in(&mut tx, zone).await?);
+        }
+        tx.commit().await.map_err(transient)?;
+        Ok(out)
     }
 
     /// Stops serving the zone Konbit made for `konbit_id`, if any.
@@ -291,6 +237,88 @@ impl PdnsDatabase {
             .await
             .map_err(transient)
     }
+}
+
+/// Makes one zone exactly as wanted, inside the caller's transaction.
+async fn write_zone_in(
+    conn: &mut sqlx::SqliteConnection,
+    zone: &PdnsZone,
+) -> Result<Vec<String>, ProvisionError> {
+    let mut changes = Vec::new();
+    // The zone row: by name, since PowerDNS keys on it. A zone of the
+    // same name made by hand or by an older Konbit id is taken over.
+    let found = sqlx::query("SELECT id, account FROM domains WHERE name = $1")
+        .bind(&zone.name)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(transient)?;
+    let domain_id: i64 = match found {
+        Some(row) => {
+            let id: i64 = row.try_get("id").map_err(transient)?;
+            let account: Option<String> = row.try_get("account").map_err(transient)?;
+            if account.as_deref() != Some(tag(zone.konbit_id).as_str()) {
+                sqlx::query("UPDATE domains SET account = $2, type = 'NATIVE' WHERE id = $1")
+                    .bind(id)
+                    .bind(tag(zone.konbit_id))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(transient)?;
+                changes.push(format!("zone {} taken over", zone.name));
+            }
+            id
+        }
+        None => {
+            // A renamed zone of the same Konbit id cannot exist (names
+            // never change), but a stale row under this tag would
+            // confuse `zone_ids`: drop it first.
+            delete_tagged(&mut *conn, zone.konbit_id).await?;
+            changes.push(format!("zone {} created", zone.name));
+            sqlx::query_scalar(
+                "INSERT INTO domains (name, type, account) VALUES ($1, 'NATIVE', $2) RETURNING id",
+            )
+            .bind(&zone.name)
+            .bind(tag(zone.konbit_id))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(transient)?
+        }
+    };
+    let existing = read_rows(&mut *conn, domain_id).await?;
+    let want: BTreeSet<&PdnsRow> = zone.rows.iter().collect();
+    let have: BTreeSet<&PdnsRow> = existing.iter().map(|(_, r)| r).collect();
+    for (rowid, row) in &existing {
+        if !want.contains(row) {
+            sqlx::query("DELETE FROM records WHERE id = $1")
+                .bind(rowid)
+                .execute(&mut *conn)
+                .await
+                .map_err(transient)?;
+            changes.push(format!("- {}", row.describe()));
+        }
+    }
+    for row in &zone.rows {
+        if have.contains(row) {
+            continue;
+        }
+        sqlx::query(
+                "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, auth) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+            )
+            .bind(domain_id)
+            .bind(&row.name)
+            .bind(&row.rtype)
+            .bind(&row.content)
+            .bind(row.ttl)
+            .bind(row.prio)
+            .bind(&row.ordername)
+            .bind(row.auth)
+            .execute(&mut *conn)
+            .await
+            .map_err(transient)?;
+        changes.push(format!("+ {}", row.describe()));
+    }
+    changes.extend(write_key(&mut *conn, domain_id, zone.key.as_ref()).await?);
+    Ok(changes)
 }
 
 async fn read_zone(
