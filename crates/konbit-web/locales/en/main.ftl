@@ -184,6 +184,8 @@ area-accounts = Accounts
 area-users = People
 area-quota-profiles = Quota profiles
 area-tokens = API tokens
+area-audit = Audit log
+area-domains = Domains and DNS
 access-read = read
 access-write = read and change
 

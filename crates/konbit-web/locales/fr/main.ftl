@@ -184,6 +184,8 @@ area-accounts = Comptes
 area-users = Personnes
 area-quota-profiles = Profils de quota
 area-tokens = Jetons d'API
+area-audit = Journal d'audit
+area-domains = Domaines et DNS
 access-read = lecture
 access-write = lecture et modification
 

@@ -17,7 +17,7 @@ pub enum TokenCommand {
         user: String,
         #[arg(long)]
         name: String,
-        /// `area:read` or `area:write`; areas: accounts, users, quota-profiles, tokens. Repeat for several.
+        /// `area:read` or `area:write`; areas: accounts, users, quota-profiles, tokens, audit, domains. Repeat for several.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         #[arg(long)]
