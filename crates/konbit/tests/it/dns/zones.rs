@@ -165,3 +165,76 @@ async fn an_imported_zone_file_is_served_as_one_change() {
         .await;
     env.pdns.check_zone("radio.test").unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purged_domains_and_deleted_accounts_leave_powerdns() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", json!({})).await;
+    env.add_domain("radio2.test", json!({})).await;
+    env.until_status("radio.test", "applied").await;
+    env.until_status("radio2.test", "applied").await;
+    let cli = konbit_core::authz::Actor::operator_cli();
+    let zones = async || -> Vec<String> {
+        let pool = env.pdns.pool().await.unwrap();
+        sqlx::query_scalar("SELECT name FROM domains ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    // A domain past its grace period is purged, and its zone goes.
+    env.t
+        .app
+        .domains()
+        .delete(&cli, "radio.test")
+        .await
+        .unwrap();
+    let db = env.t.db().await.unwrap();
+    sqlx::query("UPDATE domains SET purge_after = 1 WHERE name = 'radio.test'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let purged = env
+        .t
+        .app
+        .domains()
+        .purge_expired(&konbit_core::authz::Actor::system())
+        .await
+        .unwrap();
+    assert_eq!(purged.len(), 1);
+    let mut left = Vec::new();
+    for _ in 0..200 {
+        left = zones().await;
+        if left == ["radio2.test"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, ["radio2.test"]);
+    // A deleted account's zones stop being served; restored, they return.
+    let account = env
+        .t
+        .app
+        .accounts()
+        .get_by_name(&cli, "radio")
+        .await
+        .unwrap();
+    env.t.app.accounts().delete(&cli, account.id).await.unwrap();
+    for _ in 0..200 {
+        left = zones().await;
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(left.is_empty(), "{left:?}");
+    env.t
+        .app
+        .accounts()
+        .restore(&cli, account.id)
+        .await
+        .unwrap();
+    env.until_served("radio2.test", "NS", &["ns1.coop.test.", "ns2.coop.test."])
+        .await;
+}
