@@ -34,14 +34,19 @@ impl FormData {
         self.0.iter().any(|(k, v)| k == name && !v.is_empty())
     }
 
-    /// Parses `application/x-www-form-urlencoded`; anything else is refused.
+    /// Parses `application/x-www-form-urlencoded`, or `multipart/form-data`
+    /// (a form with a file: the file's content, which must be UTF-8 text,
+    /// is the value of its field); anything else is refused.
     pub(crate) async fn from_body(req: Request, state: &AppState) -> Result<Self, ErrorCode> {
-        let is_form = req
+        let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
+            .unwrap_or("");
+        if content_type.starts_with("multipart/form-data") {
+            return Self::from_multipart(req, state).await;
+        }
+        if !content_type.starts_with("application/x-www-form-urlencoded") {
             return Err(ErrorCode::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
@@ -56,6 +61,40 @@ impl FormData {
         Ok(Self(pairs))
     }
 }
+
+impl FormData {
+    async fn from_multipart(req: Request, state: &AppState) -> Result<Self, ErrorCode> {
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| ErrorCode::MalformedBody)?;
+        let mut fields = Vec::new();
+        // Bounded by the body limit; the count bound guards against a body
+        // made of many empty parts.
+        for _ in 0..MAX_MULTIPART_FIELDS {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => return Ok(Self(fields)),
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(ErrorCode::PayloadTooLarge);
+                }
+                Err(_) => return Err(ErrorCode::MalformedBody),
+            };
+            let name = field.name().unwrap_or("").to_owned();
+            let value = field.text().await.map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ErrorCode::PayloadTooLarge
+                } else {
+                    ErrorCode::MalformedBody
+                }
+            })?;
+            fields.push((name, value));
+        }
+        Err(ErrorCode::MalformedBody)
+    }
+}
+
+/// More parts than any panel form has.
+const MAX_MULTIPART_FIELDS: usize = 64;
 
 /// A form posted by a signed-in person, whose `_csrf` field matched their
 /// session's token.

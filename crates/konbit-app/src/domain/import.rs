@@ -128,6 +128,13 @@ fn line(r: &Record) -> String {
 }
 
 fn plan(zone: &konbit_core::names::Fqdn, current: &[Record], text: &str) -> Result<Plan> {
+    // An empty file would empty the zone: that is never what was meant.
+    if text.trim().is_empty() {
+        return Err(AppError::invalid(konbit_core::FieldError::new(
+            "zone",
+            konbit_core::Rule::Required,
+        )));
+    }
     let parsed = parse_zone_file(zone, text).map_err(AppError::ZoneFile)?;
     let mut ignored = parsed.ignored.clone();
     let is_apex_ns = |r: &Record| r.name.is_apex() && r.rtype() == RecordType::Ns;

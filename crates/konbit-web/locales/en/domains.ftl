@@ -163,3 +163,5 @@ import-apply = Apply these changes
 flash-zone-imported = The zone file was imported. The changes go live in a few moments.
 flash-zone-import-unchanged = The zone already had these records: nothing changed.
 rule-too-many = { $field }: at most { $max } are allowed.
+import-upload-label = Zone file to upload (optional)
+import-upload-hint = Choose a file, or paste the zone below. A chosen file is used instead of the text.

@@ -163,3 +163,5 @@ import-apply = Appliquer ces changements
 flash-zone-imported = Le fichier de zone a été importé. Les changements seront en ligne dans quelques instants.
 flash-zone-import-unchanged = La zone avait déjà ces enregistrements : rien n'a changé.
 rule-too-many = { $field } : { $max } au plus sont permis.
+import-upload-label = Fichier de zone à envoyer (facultatif)
+import-upload-hint = Choisissez un fichier, ou collez la zone ci-dessous. Un fichier choisi remplace le texte.

@@ -86,7 +86,14 @@ pub(crate) fn routes() -> RouteTable {
         .post("/domains/{name}/records/{id}", domain::update_record)
         .post("/domains/{name}/records/{id}/delete", domain::delete_record)
         .get("/domains/{name}/import", domain::import_form)
-        .post("/domains/{name}/import", domain::import_post)
+        .add(
+            "POST",
+            "/domains/{name}/import",
+            // A zone file may be larger than other forms (see the API).
+            axum::routing::post(domain::import_post).layer(axum::extract::DefaultBodyLimit::max(
+                2 * konbit_core::dns::zonefile::MAX_ZONE_FILE_BYTES,
+            )),
+        )
         .get("/domains/{name}/export", domain::export)
 }
 

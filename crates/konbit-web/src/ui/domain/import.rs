@@ -150,8 +150,15 @@ pub async fn import_post(
     f: CsrfForm,
 ) -> Response {
     let s = &f.signed;
-    // Browsers send text areas with CRLF line ends.
-    let text = f.form.get("zone").replace("\r\n", "\n");
+    // An uploaded file wins over the text area. Browsers send text areas
+    // with CRLF line ends.
+    let uploaded = f.form.get("zone_file");
+    let raw = if uploaded.trim().is_empty() {
+        f.form.get("zone")
+    } else {
+        uploaded
+    };
+    let text = raw.replace("\r\n", "\n");
     let domains = state.app.domains();
     let actor = &s.session.actor;
     let result = if f.form.get("step") == "apply" {

@@ -238,3 +238,57 @@ async fn purged_domains_and_deleted_accounts_leave_powerdns() {
     env.until_served("radio2.test", "NS", &["ns1.coop.test.", "ns2.coop.test."])
         .await;
 }
+
+/// The panel's import form also takes an uploaded file (multipart), still
+/// checked against the session's CSRF token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_file_uploaded_in_the_panel_is_served() {
+    let Some(env) = DnsEnv::start().await else {
+        return;
+    };
+    env.add_domain("radio.test", json!({})).await;
+    let owner = konbit_testkit::app::Person {
+        id: env
+            .t
+            .app
+            .users()
+            .list(
+                &konbit_core::authz::Actor::operator_cli(),
+                None,
+                Default::default(),
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|p| p.email.as_str() == "owner@radio.test")
+            .unwrap()
+            .id,
+        email: "owner@radio.test".into(),
+    };
+    let s = env.t.session_for(&owner).await.unwrap();
+    let multipart = |csrf: &str, file: &str| {
+        let b = "----konbit-test-boundary";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"step\"\r\n\r\napply\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"zone_file\"; filename=\"radio.zone\"\r\nContent-Type: text/plain\r\n\r\n{file}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"zone\"\r\n\r\n\r\n\
+             --{b}--\r\n"
+        );
+        s.http
+            .post(env.t.url("/domains/radio.test/import"))
+            .header("cookie", format!("{}={}", s.cookie_name, s.cookie))
+            .header("origin", &env.t.base)
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body)
+    };
+    let file = "$ORIGIN radio.test.\nwww 300 IN A 192.0.2.77\n";
+    // A wrong CSRF token changes nothing.
+    let res = multipart("not-the-token", file).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = multipart(&s.csrf, file).send().await.unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    env.until_served("www.radio.test", "A", &["192.0.2.77"])
+        .await;
+}
