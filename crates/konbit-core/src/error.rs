@@ -185,6 +185,22 @@ pub enum Rule {
     TooMany {
         max: usize,
     },
+    // Hosted mail (`mail`).
+    /// A local part (before the @) with other characters than lowercase
+    /// letters, digits and `. _ - +`, or a dot at either end or doubled.
+    LocalPartFormat,
+    /// `%` or `!` in an address: mail servers may read them as routing.
+    MailRoutingCharacter,
+    /// An alias with the address of an existing mailbox.
+    AliasIsMailbox,
+    /// Two aliases for the same address (or two catch-alls of a domain).
+    DuplicateAlias,
+    /// The same destination twice in one alias.
+    DuplicateDestination,
+    /// An alias that forwards to its own address.
+    ForwardToSelf,
+    /// Aliases that forward to each other in a loop.
+    AliasLoop,
 }
 
 impl Rule {
@@ -233,6 +249,13 @@ impl Rule {
             Self::ZoneFileDirective => "rule-zone-file-directive",
             Self::ZoneFileTooLarge => "rule-zone-file-too-large",
             Self::TooMany { .. } => "rule-too-many",
+            Self::LocalPartFormat => "rule-local-part-format",
+            Self::MailRoutingCharacter => "rule-mail-routing-character",
+            Self::AliasIsMailbox => "rule-alias-is-mailbox",
+            Self::DuplicateAlias => "rule-duplicate-alias",
+            Self::DuplicateDestination => "rule-duplicate-destination",
+            Self::ForwardToSelf => "rule-forward-to-self",
+            Self::AliasLoop => "rule-alias-loop",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod dns;
 pub mod error;
+pub mod mail;
 pub mod model;
 pub mod names;
 pub mod page;

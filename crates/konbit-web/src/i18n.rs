@@ -12,11 +12,15 @@ const FR: &str = concat!(
     include_str!("../locales/fr/main.ftl"),
     "\n",
     include_str!("../locales/fr/domains.ftl"),
+    "\n",
+    include_str!("../locales/fr/mail.ftl"),
 );
 const EN: &str = concat!(
     include_str!("../locales/en/main.ftl"),
     "\n",
     include_str!("../locales/en/domains.ftl"),
+    "\n",
+    include_str!("../locales/en/mail.ftl"),
 );
 
 pub struct Catalog {
