@@ -14,8 +14,9 @@
 //! nothing is left behind even when `Drop` never runs.
 //!
 //! Programs must stay in the foreground and in their process group: run
-//! nginx with `-g 'daemon off;'`, PowerDNS with `--daemon=no`, Postfix with
-//! `postfix start-fg`, and so on. Descendants that call `setsid` escape.
+//! nginx with `-g 'daemon off;'`, PowerDNS with `--daemon=no`, Postfix's
+//! master with `master -d` (not `postfix start-fg` nor `master -s`: both
+//! call `setsid`), and so on. Descendants that call `setsid` escape.
 //!
 //! # Example
 //!
@@ -39,11 +40,11 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -167,6 +168,79 @@ pub(crate) fn find_executable(program: &Path) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|candidate| is_executable_file(candidate))
+}
+
+// ---------------------------------------------------------------------------
+// Ports and bounded commands
+// ---------------------------------------------------------------------------
+
+/// A port free on 127.0.0.1 for both TCP and UDP right now.
+pub fn free_port() -> Result<u16> {
+    for _ in 0..50 {
+        let tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding 127.0.0.1:0")?;
+        let port = tcp.local_addr()?.port();
+        if UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no port free for both TCP and UDP on 127.0.0.1")
+}
+
+/// Run `cmd` with stdin closed, collecting its output; kill it after
+/// `timeout`.
+pub fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output> {
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("spawning {what}"))?;
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .map(|pipe| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf);
+            }
+            buf
+        })
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let [stdout, stderr] = readers.map(|r| r.join().unwrap_or_default());
+    match status {
+        Some(status) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
+        None => bail!(
+            "{what} did not finish within {} s; output so far: {}{}",
+            timeout.as_secs(),
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        ),
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod browser;
 pub mod daemon;
+pub mod mail;
 pub mod pdns;
 
 pub use app::{PASSWORD, TestApp};

@@ -30,8 +30,7 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::io::Read;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -40,7 +39,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
-use crate::daemon::{Daemon, require_binary, require_file, skip_if_missing};
+use crate::daemon::{
+    Daemon, free_port, require_binary, require_file, run_bounded, skip_if_missing,
+};
 
 /// Environment variable that turns "not installed" skips into failures.
 pub const REQUIRE_ENV: &str = "REQUIRE_PDNS_TESTS";
@@ -363,18 +364,6 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))
 }
 
-/// A port free on 127.0.0.1 for both TCP and UDP right now.
-fn free_port() -> Result<u16> {
-    for _ in 0..50 {
-        let tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding 127.0.0.1:0")?;
-        let port = tcp.local_addr()?.port();
-        if UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            return Ok(port);
-        }
-    }
-    bail!("no port free for both TCP and UDP on 127.0.0.1")
-}
-
 fn write_config(dir: &Path, database: &Path, port: u16) -> Result<()> {
     for path in [dir, database] {
         if path.to_str().is_none_or(|s| s.contains(['\n', '\r'])) {
@@ -426,67 +415,11 @@ fn spawn(server: &Path, dir: &Path) -> Result<Daemon> {
         .start()
 }
 
-/// Run `cmd` with stdin closed, collecting its output; kill it after
-/// `timeout`.
-fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output> {
-    let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("spawning {what}"))?;
-    let readers = [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .map(|pipe| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut buf);
-            }
-            buf
-        })
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let [stdout, stderr] = readers.map(|r| r.join().unwrap_or_default());
-    match status {
-        Some(status) => Ok(Output {
-            status,
-            stdout,
-            stderr,
-        }),
-        None => bail!(
-            "{what} did not finish within {} s; output so far: {}{}",
-            timeout.as_secs(),
-            String::from_utf8_lossy(&stdout),
-            String::from_utf8_lossy(&stderr)
-        ),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
 
     #[test]
     fn free_ports_are_usable() {
