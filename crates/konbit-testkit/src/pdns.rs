@@ -436,11 +436,13 @@ mod tests {
         let err = run_bounded(sleep, Duration::from_millis(200)).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(err.to_string().contains("did not finish"), "{err}");
-        let mut echo = Command::new("sh");
-        echo.args(["-c", "echo out; echo err >&2"]);
-        let out = run_bounded(echo, Duration::from_secs(10)).unwrap();
-        assert_eq!(out.stdout, b"out\n");
-        assert_eq!(out.stderr, b"err\n");
+        // Both pipes are read: `ls` prints the one path that exists and
+        // complains about the other.
+        let mut ls = Command::new("ls");
+        ls.args(["-d", "/", "/konbit-does-not-exist"]);
+        let out = run_bounded(ls, Duration::from_secs(10)).unwrap();
+        assert_eq!(out.stdout, b"/\n");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("konbit-does-not-exist"));
     }
 
     #[tokio::test]

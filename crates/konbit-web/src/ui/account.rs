@@ -25,36 +25,7 @@ struct ListPage {
     q: String,
     deleted: bool,
     is_admin: bool,
-}
-
-impl ListPage {
-    fn position(&self) -> String {
-        self.l.tr.t2(
-            "pager-position",
-            ("page", u64::from(self.page.page)),
-            ("pages", u64::from(self.page.pages())),
-        )
-    }
-
-    fn prev_link(&self) -> String {
-        self.page_link(self.page.page.saturating_sub(1).max(1))
-    }
-
-    fn next_link(&self) -> String {
-        self.page_link(self.page.page.saturating_add(1))
-    }
-
-    fn page_link(&self, n: u32) -> String {
-        let mut url = format!("/accounts?page={n}");
-        if !self.q.is_empty() {
-            url.push_str("&q=");
-            url.extend(url::form_urlencoded::byte_serialize(self.q.as_bytes()));
-        }
-        if self.deleted {
-            url.push_str("&deleted=1");
-        }
-        url
-    }
+    pager: super::Pager,
 }
 
 pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
@@ -85,6 +56,12 @@ pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
         s.tr,
         200,
         &ListPage {
+            pager: super::Pager::new(
+                &s.tr,
+                "/accounts",
+                &super::encode_query(&[("q", &q), ("deleted", if deleted { "1" } else { "" })]),
+                &page,
+            ),
             l,
             page,
             q,

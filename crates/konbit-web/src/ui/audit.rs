@@ -123,6 +123,7 @@ struct ListPage {
     kinds: Vec<(&'static str, String)>,
     /// The form's values, as typed.
     f: FilterForm,
+    pager: super::Pager,
 }
 
 #[derive(Default, Clone)]
@@ -187,27 +188,6 @@ impl FilterForm {
 }
 
 impl ListPage {
-    fn position(&self) -> String {
-        self.l.tr.t2(
-            "pager-position",
-            ("page", u64::from(self.page.page)),
-            ("pages", u64::from(self.page.pages())),
-        )
-    }
-    fn page_link(&self, n: u32) -> String {
-        let q = self.f.encoded();
-        if q.is_empty() {
-            format!("/audit?page={n}")
-        } else {
-            format!("/audit?{q}&page={n}")
-        }
-    }
-    fn prev_link(&self) -> String {
-        self.page_link(self.page.page.saturating_sub(1).max(1))
-    }
-    fn next_link(&self) -> String {
-        self.page_link(self.page.page.saturating_add(1))
-    }
     fn csv_link(&self) -> String {
         let q = self.f.encoded();
         if q.is_empty() {
@@ -275,6 +255,7 @@ pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
         &ListPage {
             l: Layout::signed(&s, "audit", "audit-title"),
             entries,
+            pager: super::Pager::new(&s.tr, "/audit", &f.encoded(), &page),
             page,
             errors,
             accounts,

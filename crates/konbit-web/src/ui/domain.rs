@@ -153,38 +153,10 @@ struct ListPage {
     alias_select: bool,
     form: NewDomainForm,
     errors: FormErrors,
+    pager: super::Pager,
 }
 
 impl ListPage {
-    fn position(&self) -> String {
-        self.l.tr.t2(
-            "pager-position",
-            ("page", u64::from(self.page.page)),
-            ("pages", u64::from(self.page.pages())),
-        )
-    }
-
-    fn prev_link(&self) -> String {
-        self.page_link(self.page.page.saturating_sub(1).max(1))
-    }
-
-    fn next_link(&self) -> String {
-        self.page_link(self.page.page.saturating_add(1))
-    }
-
-    fn page_link(&self, n: u32) -> String {
-        let mut url = format!("/domains?page={n}");
-        if !self.q.is_empty() {
-            url.push_str("&q=");
-            url.extend(url::form_urlencoded::byte_serialize(self.q.as_bytes()));
-        }
-        if !self.account.is_empty() {
-            url.push_str("&account=");
-            url.push_str(&self.account);
-        }
-        url
-    }
-
     fn searching(&self) -> bool {
         !self.q.trim().is_empty() || !self.account.is_empty()
     }
@@ -331,15 +303,22 @@ async fn list_page(
     };
     let l = Layout::signed(s, "domains", "domains-title")
         .with_flash(query_value(&s.path, "flash").as_deref());
+    let account_param = account.map(|a| a.to_string()).unwrap_or_default();
     render(
         s.tr,
         status,
         &ListPage {
+            pager: super::Pager::new(
+                tr,
+                "/domains",
+                &super::encode_query(&[("q", &q), ("account", &account_param)]),
+                &page,
+            ),
             l,
             page,
             deleted: deleted.iter().map(|d| domain_row(tr, d, &names)).collect(),
             q,
-            account: account.map(|a| a.to_string()).unwrap_or_default(),
+            account: account_param,
             show_account,
             filter_accounts,
             all_locked: !accounts.is_empty() && addable.is_empty(),

@@ -363,3 +363,80 @@ pub fn query_value(path: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// The pager under a paged list: where the person is, and the links to the
+/// pages around, keeping the list's other parameters.
+pub struct Pager {
+    pub shown: bool,
+    pub position: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `query` holds the list's other parameters, URL-encoded, without
+    /// `page` (`q=radio&deleted=1`, or "").
+    pub fn new<T>(tr: &Tr, path: &str, query: &str, page: &konbit_core::page::Page<T>) -> Self {
+        let link = |n: u32| {
+            if query.is_empty() {
+                format!("{path}?page={n}")
+            } else {
+                format!("{path}?{query}&page={n}")
+            }
+        };
+        Self {
+            shown: page.pages() > 1,
+            position: tr.t2(
+                "pager-position",
+                ("page", u64::from(page.page)),
+                ("pages", u64::from(page.pages())),
+            ),
+            prev: (page.page > 1).then(|| link(page.page.saturating_sub(1).max(1))),
+            next: page.has_next().then(|| link(page.page.saturating_add(1))),
+        }
+    }
+}
+
+/// `name=value&…` for a list's query parameters, skipping empty values.
+pub fn encode_query(params: &[(&str, &str)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+        out.append_pair(k, v);
+    }
+    out.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use konbit_core::model::Locale;
+    use konbit_core::page::Page;
+
+    fn page(n: u32, total: u64) -> Page<()> {
+        Page {
+            items: Vec::new(),
+            page: n,
+            per_page: 10,
+            total,
+        }
+    }
+
+    #[test]
+    fn the_pager_keeps_the_list_parameters() {
+        let tr = Tr::new(Locale::En);
+        let q = encode_query(&[("q", "kréyòl & co"), ("deleted", "")]);
+        assert_eq!(q, "q=kr%C3%A9y%C3%B2l+%26+co");
+        let middle = Pager::new(&tr, "/domains", &q, &page(2, 30));
+        assert!(middle.shown);
+        assert_eq!(
+            middle.prev.as_deref(),
+            Some("/domains?q=kr%C3%A9y%C3%B2l+%26+co&page=1")
+        );
+        assert_eq!(
+            middle.next.as_deref(),
+            Some("/domains?q=kr%C3%A9y%C3%B2l+%26+co&page=3")
+        );
+        let first = Pager::new(&tr, "/accounts", "", &page(1, 5));
+        assert!(!first.shown && first.prev.is_none() && first.next.is_none());
+    }
+}

@@ -22,15 +22,15 @@ const ALL_SCOPES: &[&str] = &[
 ];
 
 /// A response, read whole so a failed assertion can show it.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
+    pub(crate) body: Value,
 }
 
 impl Reply {
-    async fn of(res: reqwest::Response) -> Self {
+    pub(crate) async fn of(res: reqwest::Response) -> Self {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
@@ -43,7 +43,7 @@ impl Reply {
         }
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -51,7 +51,7 @@ impl Reply {
     }
 
     /// Asserts a success status and returns the JSON body.
-    fn ok(self, status: u16) -> Value {
+    pub(crate) fn ok(self, status: u16) -> Value {
         assert_eq!(
             self.status, status,
             "expected {status}, got {}: {}",
@@ -61,7 +61,7 @@ impl Reply {
     }
 
     /// Asserts an RFC 9457 problem with this status and code.
-    fn problem(self, status: u16, code: &str) -> Value {
+    pub(crate) fn problem(self, status: u16, code: &str) -> Value {
         assert_eq!(
             self.status, status,
             "expected {status} {code}, got {}: {}",

@@ -18,27 +18,27 @@ const PASSWORD: &str = "a long enough password";
 
 /// What a run of the binary did.
 #[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Out {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Out {
     /// Asserts success and returns standard output.
-    fn ok(&self) -> &str {
+    pub(crate) fn ok(&self) -> &str {
         assert_eq!(self.code, 0, "expected success: {self:#?}");
         &self.stdout
     }
 
     /// Asserts success and parses standard output as JSON.
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(self.ok())
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
     }
 
     /// Asserts this exit code and returns standard error.
-    fn fails(&self, code: i32) -> &str {
+    pub(crate) fn fails(&self, code: i32) -> &str {
         assert_eq!(self.code, code, "expected exit code {code}: {self:#?}");
         assert!(
             !self.stderr.trim().is_empty(),
@@ -49,16 +49,16 @@ impl Out {
 }
 
 /// A temp dir for one test: the state directory and its configuration.
-struct Konbit {
+pub(crate) struct Konbit {
     _dir: tempfile::TempDir,
-    root: PathBuf,
-    state: PathBuf,
-    config: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) state: PathBuf,
+    pub(crate) config: PathBuf,
 }
 
 impl Konbit {
     /// A fresh temp dir; nothing is created in it yet.
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("konbit-cli-")
             .tempdir()
@@ -75,7 +75,7 @@ impl Konbit {
     }
 
     /// A state directory made by `konbit init`.
-    fn init() -> Self {
+    pub(crate) fn init() -> Self {
         let k = Self::new();
         k.run(&["init", "--state-dir", k.state.to_str().unwrap()])
             .ok();
@@ -101,11 +101,11 @@ impl Konbit {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Out {
+    pub(crate) fn run(&self, args: &[&str]) -> Out {
         self.run_stdin(args, None)
     }
 
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+    pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
         let mut c = self.command(args);
         for (k, v) in env {
             c.env(k, v);
@@ -114,8 +114,20 @@ impl Konbit {
     }
 
     /// Runs with `input` on standard input (or an empty, closed stdin).
-    fn run_stdin(&self, args: &[&str], input: Option<&str>) -> Out {
+    pub(crate) fn run_stdin(&self, args: &[&str], input: Option<&str>) -> Out {
         output(self.command(args), input)
+    }
+
+    /// Runs with `--output json`, asserts success, parses standard output.
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
+        self.run(&[&["--output", "json"][..], args].concat()).json()
+    }
+
+    /// Writes a file in the test's directory and returns its path.
+    pub(crate) fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.root.join(name);
+        std::fs::write(&path, content).unwrap();
+        path
     }
 }
 

@@ -2,68 +2,11 @@
 //! every route, what the store holds afterwards, and that each change
 //! leaves the zone `pending` with a row queued for the DNS provisioner.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::api::Reply;
 use konbit_testkit::TestApp;
 use konbit_testkit::app::{Api, Person, http_client};
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-
-/// A response, read whole so a failed assertion can show it.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
-}
-
-impl Reply {
-    async fn of(res: reqwest::Response) -> Self {
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Self {
-            status,
-            headers,
-            text,
-            body,
-        }
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn ok(self, status: u16) -> Value {
-        assert_eq!(
-            self.status, status,
-            "expected {status}, got {}: {}",
-            self.status, self.text
-        );
-        self.body
-    }
-
-    fn problem(self, status: u16, code: &str) -> Value {
-        assert_eq!(
-            self.status, status,
-            "expected {status} {code}, got {}: {}",
-            self.status, self.text
-        );
-        assert_eq!(
-            self.header("content-type"),
-            "application/problem+json",
-            "{}",
-            self.text
-        );
-        assert_eq!(self.body["code"], code, "{}", self.text);
-        self.body
-    }
-}
 
 async fn send(api: &Api, method: Method, path: &str, body: &Value) -> Reply {
     Reply::of(api.send_json(method, path, body).await.unwrap()).await

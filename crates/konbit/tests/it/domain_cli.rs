@@ -1,123 +1,23 @@
 //! `konbit domain …` run for real, in text and JSON, against its own state
 //! directory (no PowerDNS: changes stay queued).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::cli::Konbit;
 use serde_json::Value;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_konbit");
-
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "expected success: {self:#?}");
-        &self.stdout
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(self.ok())
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
-    }
-
-    fn fails(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "expected exit code {code}: {self:#?}");
-        assert!(
-            !self.stderr.trim().is_empty(),
-            "a failure says why on stderr: {self:#?}"
-        );
-        &self.stderr
-    }
-}
+use std::path::Path;
 
 /// A state directory made by `konbit init`, with account `radio`.
-struct Konbit {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    config: PathBuf,
-}
-
-impl Konbit {
-    fn init() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("konbit-cli-")
-            .tempdir()
-            .unwrap();
-        let root = dir.path().to_path_buf();
-        let state = root.join("state");
-        let k = Self {
-            _dir: dir,
-            config: state.join("konbit.toml"),
-            root,
-        };
-        k.run(&["init", "--state-dir", state.to_str().unwrap()])
-            .ok();
-        k.run(&[
-            "account",
-            "create",
-            "--name",
-            "radio",
-            "--display-name",
-            "Radio",
-        ])
-        .ok();
-        k
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        self.run_stdin(args, None)
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        self.run(&[&["--output", "json"][..], args].concat()).json()
-    }
-
-    /// Runs with `input` on standard input (or an empty, closed stdin).
-    fn run_stdin(&self, args: &[&str], input: Option<&str>) -> Out {
-        let mut c = Command::new(BIN);
-        c.args(args);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("KONBIT_") {
-                c.env_remove(&key);
-            }
-        }
-        c.env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env("LANG", "C.UTF-8")
-            .env("RUST_LOG", "warn")
-            .env("KONBIT_CONFIG", &self.config)
-            .current_dir(&self.root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().expect("the konbit binary starts");
-        {
-            let mut stdin = child.stdin.take().unwrap();
-            if let Some(input) = input {
-                stdin.write_all(input.as_bytes()).unwrap();
-            }
-        }
-        let out = child.wait_with_output().unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn write(&self, name: &str, content: &str) -> PathBuf {
-        let path = self.root.join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
+fn radio() -> Konbit {
+    let k = Konbit::init();
+    k.run(&[
+        "account",
+        "create",
+        "--name",
+        "radio",
+        "--display-name",
+        "Radio",
+    ])
+    .ok();
+    k
 }
 
 fn str_of(p: &Path) -> &str {
@@ -134,7 +34,7 @@ fn records(k: &Konbit, domain: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn domain_cli_add_list_show_and_records() {
-    let k = Konbit::init();
+    let k = radio();
 
     let text = k
         .run(&["domain", "add", "radio.example", "--account", "radio"])
@@ -354,7 +254,7 @@ async fn domain_cli_add_list_show_and_records() {
 
 #[test]
 fn domain_cli_export_and_import() {
-    let k = Konbit::init();
+    let k = radio();
     k.run(&["domain", "add", "radio.example", "--account", "radio"])
         .ok();
     for (name, rtype, value) in [
