@@ -419,31 +419,6 @@ fn spawn(server: &Path, dir: &Path) -> Result<Daemon> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
-
-    #[test]
-    fn free_ports_are_usable() {
-        let port = free_port().unwrap();
-        assert_ne!(port, 0);
-        TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
-    }
-
-    #[test]
-    fn bounded_runs_are_killed() {
-        let mut sleep = Command::new("sleep");
-        sleep.arg("30");
-        let started = Instant::now();
-        let err = run_bounded(sleep, Duration::from_millis(200)).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(err.to_string().contains("did not finish"), "{err}");
-        // Both pipes are read: `ls` prints the one path that exists and
-        // complains about the other.
-        let mut ls = Command::new("ls");
-        ls.args(["-d", "/", "/konbit-does-not-exist"]);
-        let out = run_bounded(ls, Duration::from_secs(10)).unwrap();
-        assert_eq!(out.stdout, b"/\n");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("konbit-does-not-exist"));
-    }
 
     #[tokio::test]
     async fn create_database_refuses_an_existing_file() {
