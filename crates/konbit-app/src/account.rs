@@ -304,6 +304,7 @@ impl AccountService<'_> {
                 }
                 // PowerDNS stops serving the account's zones.
                 crate::domain::requeue_account_zones(tx, id, false, now).await?;
+                crate::mail_domain::requeue_account_mail(tx, id, false, now).await?;
                 Ok(tx
                     .set_account_deleted(id, Some(now.saturating_add(grace)), now)
                     .await?)
@@ -326,6 +327,7 @@ impl AccountService<'_> {
                     });
                 }
                 crate::domain::requeue_account_zones(tx, id, false, now).await?;
+                crate::mail_domain::requeue_account_mail(tx, id, false, now).await?;
                 Ok(tx.set_account_deleted(id, None, now).await?)
             },
         )
@@ -353,6 +355,7 @@ impl AccountService<'_> {
             let mut tx = self.app.store.write().await?;
             let old = tx.account(id).await?;
             crate::domain::requeue_account_zones(&mut tx, id, true, now).await?;
+            crate::mail_domain::requeue_account_mail(&mut tx, id, true, now).await?;
             tx.purge_account(id).await?;
             audit(
                 &mut tx,

@@ -138,7 +138,7 @@ pub(crate) async fn audit_failure(
     Ok(())
 }
 
-fn anonymous(label: &str, ip: Option<String>) -> Actor {
+pub(crate) fn anonymous(label: &str, ip: Option<String>) -> Actor {
     Actor {
         user_id: None,
         label: label.chars().take(254).collect(),

@@ -171,6 +171,20 @@ impl DomainService<'_> {
             Some(a) if !a.is_empty() => f.check(Fqdn::parse("alias_of", a, 2)),
             _ => None,
         };
+        let wants_mail = input.mail.unwrap_or(false) && alias_name.is_none();
+        // Made before the write transaction: it takes a moment.
+        let dkim = if wants_mail {
+            Some(
+                crate::dkim_key::generate(
+                    &self.app.config.mail.openssl,
+                    self.app.config.mail.dkim_bits,
+                )
+                .await
+                .map_err(AppError::Internal)?,
+            )
+        } else {
+            None
+        };
         let now = now();
         let mut tx = self.app.store.write().await?;
         authorize_on_account(&mut tx, actor, Action::ManageDomains(account), account).await?;
@@ -187,7 +201,6 @@ impl DomainService<'_> {
         let usage = tx.account_usage(account).await?;
         quota::check(&limits, &usage, Resource::Domains, 1)?;
         let dnssec = input.dnssec.unwrap_or(true);
-        let mail = input.mail.unwrap_or(false) && alias_of.is_none();
         let id = tx
             .insert_domain(
                 &NewDomain {
@@ -195,7 +208,7 @@ impl DomainService<'_> {
                     name: name.clone(),
                     alias_of: alias_of.as_ref().map(|d| d.id),
                     dnssec,
-                    mail,
+                    mail: false,
                 },
                 serial_floor(now),
                 now,
@@ -203,7 +216,7 @@ impl DomainService<'_> {
             .await
             .map_err(crate::duplicate_on("name"))?;
         if alias_of.is_none() {
-            for input in self.app.config.zone_template.initial_records(mail) {
+            for input in self.app.config.zone_template.initial_records() {
                 let record = parse_record(&name, &input).map_err(AppError::Invalid)?;
                 tx.insert_record(id, &new_record(&record), 1, now).await?;
             }
@@ -211,7 +224,17 @@ impl DomainService<'_> {
         if dnssec {
             ensure_key(&mut tx, id, now).await?;
         }
-        let domain = tx.domain(id).await?;
+        let mut domain = tx.domain(id).await?;
+        if let Some(key) = dkim {
+            self.app
+                .mail_domains()
+                .turn_on(&mut tx, &domain, key, now)
+                .await?;
+            domain = tx.domain(id).await?;
+        }
+        if alias_of.is_some() {
+            crate::mail_domain::requeue_domain_mail(&mut tx, &domain, false, now).await?;
+        }
         audit(
             &mut tx,
             actor,
@@ -348,6 +371,7 @@ impl DomainService<'_> {
         tx.enqueue(KIND, old.id.0, g, now).await?;
         let new = tx.domain(old.id).await?;
         touch_parent(tx, &new, now).await?;
+        crate::mail_domain::requeue_domain_mail(tx, &new, false, now).await?;
         audit(
             tx,
             actor,
@@ -390,6 +414,7 @@ impl DomainService<'_> {
                 // or a later one.
                 continue;
             }
+            crate::mail_domain::requeue_domain_mail(&mut tx, &old, true, now).await?;
             tx.purge_domain(id).await?;
             // Generation 0 with no row left: the worker removes the zone.
             tx.enqueue(KIND, id.0, 0, now).await?;

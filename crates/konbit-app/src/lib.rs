@@ -6,8 +6,12 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod dkim_key;
 pub mod dnssec_key;
 pub mod domain;
+pub mod mail_alias;
+pub mod mail_domain;
+pub mod mailbox;
 mod error;
 pub mod impersonation;
 pub mod mail;
@@ -56,6 +60,40 @@ pub struct AppConfig {
     /// A bound on one zone's records, so one account cannot make PowerDNS
     /// (and every resync) carry millions of rows.
     pub max_records_per_zone: usize,
+    /// Hosted mail: DKIM keys, mailbox defaults, what mail programs are told.
+    pub mail: MailConfig,
+}
+
+/// Hosted mail settings the services need.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The `openssl` tool that makes DKIM keys.
+    pub openssl: std::path::PathBuf,
+    pub dkim_bits: u32,
+    /// A new mailbox's storage when none is given, within what is left.
+    pub default_quota_mb: u64,
+    /// Where Konbit answers autoconfig/autodiscover (the panel's host).
+    pub autoconfig_host: Option<konbit_core::names::Fqdn>,
+    /// What mail programs connect to: IMAP over TLS, and submission.
+    pub imap_host: Option<konbit_core::names::Fqdn>,
+    pub imap_port: u16,
+    pub smtp_host: Option<konbit_core::names::Fqdn>,
+    pub submission_port: u16,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            openssl: "openssl".into(),
+            dkim_bits: 2048,
+            default_quota_mb: 1024,
+            autoconfig_host: None,
+            imap_host: None,
+            imap_port: 993,
+            smtp_host: None,
+            submission_port: 587,
+        }
+    }
 }
 
 impl Default for AppConfig {
@@ -71,6 +109,7 @@ impl Default for AppConfig {
             smtp: None,
             zone_template: Default::default(),
             max_records_per_zone: 2000,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -126,6 +165,15 @@ impl App {
     }
     pub fn domains(&self) -> domain::DomainService<'_> {
         domain::DomainService { app: self }
+    }
+    pub fn mail_domains(&self) -> mail_domain::MailDomainService<'_> {
+        mail_domain::MailDomainService { app: self }
+    }
+    pub fn mailboxes(&self) -> mailbox::MailboxService<'_> {
+        mailbox::MailboxService { app: self }
+    }
+    pub fn mail_aliases(&self) -> mail_alias::MailAliasService<'_> {
+        mail_alias::MailAliasService { app: self }
     }
     pub fn audit(&self) -> audit::AuditService<'_> {
         audit::AuditService { app: self }

@@ -34,6 +34,8 @@ pub enum Step {
     SignIn,
     TwoFactor,
     PasswordReset,
+    /// A mailbox's own password change (self-service page).
+    MailboxPassword,
 }
 
 impl Step {
@@ -42,6 +44,7 @@ impl Step {
             Self::SignIn => "sign_in",
             Self::TwoFactor => "two_factor",
             Self::PasswordReset => "password_reset",
+            Self::MailboxPassword => "mailbox_password",
         }
     }
 }

@@ -16,16 +16,18 @@ pub enum Area {
     Tokens,
     Audit,
     Domains,
+    Mail,
 }
 
 impl Area {
-    pub const ALL: [Area; 6] = [
+    pub const ALL: [Area; 7] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
         Area::Tokens,
         Area::Audit,
         Area::Domains,
+        Area::Mail,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +37,7 @@ impl Area {
             Self::Tokens => "tokens",
             Self::Audit => "audit",
             Self::Domains => "domains",
+            Self::Mail => "mail",
         }
     }
 }
@@ -220,6 +223,12 @@ pub enum Action {
     /// Add, change, delete and restore domains and records: every person
     /// of the account, owners and members alike.
     ManageDomains(AccountId),
+    /// An account's mail: mail settings of its domains, mailboxes, aliases,
+    /// automatic replies.
+    ViewMail(AccountId),
+    /// Turn mail on and off, add and change mailboxes and aliases: every
+    /// person of the account, like domains.
+    ManageMail(AccountId),
 }
 
 impl Action {
@@ -244,6 +253,8 @@ impl Action {
             Self::ManageOwnCredentials => (Area::Tokens, Write),
             Self::ViewDomains(_) => (Area::Domains, Read),
             Self::ManageDomains(_) => (Area::Domains, Write),
+            Self::ViewMail(_) => (Area::Mail, Read),
+            Self::ManageMail(_) => (Area::Mail, Write),
         }
     }
 
@@ -258,14 +269,19 @@ impl Action {
             | Self::ManagePeople(a)
             | Self::ViewAccountAudit(a)
             | Self::ViewDomains(a)
-            | Self::ManageDomains(a) => Some(a),
+            | Self::ManageDomains(a)
+            | Self::ViewMail(a)
+            | Self::ManageMail(a) => Some(a),
             _ => None,
         }
     }
 
     /// Whether the action changes the account (refused while it is locked).
     fn writes_account_content(self) -> bool {
-        matches!(self, Self::ManagePeople(_) | Self::ManageDomains(_))
+        matches!(
+            self,
+            Self::ManagePeople(_) | Self::ManageDomains(_) | Self::ManageMail(_)
+        )
     }
 }
 
@@ -341,9 +357,12 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 Action::ViewAccount(_)
                 | Action::ViewPeople(_)
                 | Action::ViewAccountAudit(_)
-                | Action::ViewDomains(_) => Ok(()),
-                Action::ManageDomains(_) if target.account_locked => Err(Denied::AccountLocked),
-                Action::ManageDomains(_) => Ok(()),
+                | Action::ViewDomains(_)
+                | Action::ViewMail(_) => Ok(()),
+                Action::ManageDomains(_) | Action::ManageMail(_) if target.account_locked => {
+                    Err(Denied::AccountLocked)
+                }
+                Action::ManageDomains(_) | Action::ManageMail(_) => Ok(()),
                 Action::ManagePeople(_) if role == Role::Owner => {
                     if target.account_locked && action.writes_account_content() {
                         Err(Denied::AccountLocked)

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     DomainIsAlias,
     /// Other domains still depend on this one (its aliases).
     DomainInUse,
+    /// The domain still has mailboxes or aliases: mail cannot be turned off.
+    MailInUse,
     Internal,
 }
 
@@ -64,6 +66,7 @@ impl ErrorCode {
             Self::DomainTaken => "domain_taken",
             Self::DomainIsAlias => "domain_is_alias",
             Self::DomainInUse => "domain_in_use",
+            Self::MailInUse => "mail_in_use",
             Self::Internal => "internal",
         }
     }
@@ -87,7 +90,7 @@ impl ErrorCode {
             Self::TwoFactorRequired => 403,
             Self::InvalidCode => 401,
             Self::InvalidLink => 410,
-            Self::DomainTaken | Self::DomainIsAlias | Self::DomainInUse => 409,
+            Self::DomainTaken | Self::DomainIsAlias | Self::DomainInUse | Self::MailInUse => 409,
             Self::Internal => 500,
         }
     }

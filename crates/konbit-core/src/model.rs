@@ -23,6 +23,8 @@ id_type!(QuotaProfileId);
 id_type!(TokenId);
 id_type!(DomainId);
 id_type!(RecordId);
+id_type!(MailboxId);
+id_type!(MailAliasId);
 
 /// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
 pub type Timestamp = i64;
@@ -232,12 +234,82 @@ pub struct DnsRecordRow {
 impl DnsRecordRow {
     /// Whether PowerDNS serves this version of the record, given its zone.
     pub fn status(&self, zone: &ProvisionState) -> ObjectStatus {
-        if zone.applied_generation >= self.zone_generation {
-            ObjectStatus::Applied
-        } else if zone.status == ObjectStatus::Failed {
-            ObjectStatus::Failed
-        } else {
-            ObjectStatus::Pending
-        }
+        live_status(self.zone_generation, zone)
+    }
+}
+
+/// A domain's mail as the mail provisioner serves it: whether mail is on,
+/// and how far the lookup database is from the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailDomain {
+    pub domain_id: DomainId,
+    pub account_id: AccountId,
+    pub domain: crate::names::Fqdn,
+    pub enabled: bool,
+    /// The selector that signs (the newest DKIM key).
+    pub dkim_selector: Option<String>,
+    pub provision: ProvisionState,
+}
+
+/// A mailbox. Its password hash is never part of the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub id: MailboxId,
+    pub account_id: AccountId,
+    pub domain_id: DomainId,
+    pub address: crate::mail::MailAddress,
+    pub quota_mb: u64,
+    pub enabled: bool,
+    /// Storage used, as last measured (`used_at`).
+    pub used_bytes: u64,
+    pub used_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
+    pub purge_after: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The mail domain's generation when this mailbox last changed.
+    pub mail_generation: i64,
+}
+
+impl Mailbox {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+    /// Whether the mail servers know this version of the mailbox.
+    pub fn status(&self, mail: &ProvisionState) -> ObjectStatus {
+        live_status(self.mail_generation, mail)
+    }
+}
+
+/// An alias (or the catch-all) of a domain and where it sends mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailAlias {
+    pub id: MailAliasId,
+    pub account_id: AccountId,
+    pub domain_id: DomainId,
+    pub source: crate::mail::AliasSource,
+    /// Addresses as stored (ASCII domains), in the order given.
+    pub destinations: Vec<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub mail_generation: i64,
+}
+
+impl MailAlias {
+    pub fn status(&self, mail: &ProvisionState) -> ObjectStatus {
+        live_status(self.mail_generation, mail)
+    }
+}
+
+/// An object that is served as part of a bigger one (a record in its zone,
+/// a mailbox in its mail domain) is live once the bigger one's applied
+/// generation reaches the generation of its last change.
+pub fn live_status(changed_at: i64, whole: &ProvisionState) -> ObjectStatus {
+    if whole.applied_generation >= changed_at {
+        ObjectStatus::Applied
+    } else if whole.status == ObjectStatus::Failed {
+        ObjectStatus::Failed
+    } else {
+        ObjectStatus::Pending
     }
 }

@@ -1,5 +1,5 @@
 //! The operator's zone template: what every new zone starts with (the NS
-//! set, and MX/SPF/DMARC when the domain receives mail) and the SOA that
+//! set; mail adds its own) and the SOA that
 //! Konbit writes for every zone.
 
 use crate::dns::RecordInput;
@@ -75,31 +75,19 @@ impl ZoneTemplate {
     }
 
     /// The records a new zone starts with, as a person would have typed
-    /// them; they are then ordinary records the account may edit.
-    pub fn initial_records(&self, mail: bool) -> Vec<RecordInput> {
+    /// them; they are then ordinary records the account may edit. (Mail
+    /// records come with mail: [`crate::mail::mail_records`].)
+    pub fn initial_records(&self) -> Vec<RecordInput> {
         let record = |name: &str, rtype: &str, value: String| RecordInput {
             name: name.into(),
             rtype: rtype.into(),
             ttl: Some(i64::from(self.ttl)),
             value,
         };
-        let mut out: Vec<RecordInput> = self
-            .nameservers
+        self.nameservers
             .iter()
             .map(|ns| record("@", "NS", ns.to_string()))
-            .collect();
-        if mail {
-            if let Some(mx) = &self.mail_exchanger {
-                out.push(record("@", "MX", format!("10 {mx}")));
-            }
-            if !self.spf.is_empty() {
-                out.push(record("@", "TXT", self.spf.clone()));
-            }
-            if !self.dmarc.is_empty() {
-                out.push(record("_dmarc", "TXT", self.dmarc.clone()));
-            }
-        }
-        out
+            .collect()
     }
 }
 
@@ -151,15 +139,16 @@ mod tests {
     }
 
     #[test]
-    fn mail_adds_mx_spf_and_dmarc() {
+    fn a_new_zone_starts_with_the_name_servers() {
         let t = ZoneTemplate {
-            mail_exchanger: Fqdn::parse("mx", "mx.coop.example", 1).ok(),
+            nameservers: vec![
+                Fqdn::from_literal("ns1.coop.example"),
+                Fqdn::from_literal("ns2.coop.example"),
+            ],
             ..ZoneTemplate::default()
         };
-        assert_eq!(t.initial_records(false).len(), 1);
-        let with_mail = t.initial_records(true);
-        let types: Vec<&str> = with_mail.iter().map(|r| r.rtype.as_str()).collect();
-        assert_eq!(types, ["NS", "MX", "TXT", "TXT"]);
-        assert_eq!(with_mail[3].name, "_dmarc");
+        let records = t.initial_records();
+        let types: Vec<&str> = records.iter().map(|r| r.rtype.as_str()).collect();
+        assert_eq!(types, ["NS", "NS"]);
     }
 }

@@ -4,7 +4,9 @@
 //! of each queued object, one at a time, through the [`Provisioner`] of its
 //! kind, and records the outcome on the object.
 
+pub mod command;
 pub mod dns;
+pub mod mail;
 mod provisioner;
 mod registry;
 mod worker;

@@ -386,9 +386,24 @@ impl Tx {
         zone_generation: i64,
         now: Timestamp,
     ) -> Result<RecordId> {
+        self.insert_managed_record(domain, r, None, zone_generation, now)
+            .await
+    }
+
+    /// A record added on behalf of a feature (`managed`: `"mail"`), so that
+    /// turning the feature off removes exactly what it added. It is an
+    /// ordinary record otherwise: the account may edit it.
+    pub async fn insert_managed_record(
+        &mut self,
+        domain: DomainId,
+        r: &NewRecord,
+        managed: Option<&str>,
+        zone_generation: i64,
+        now: Timestamp,
+    ) -> Result<RecordId> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO dns_records (domain_id, name, type, ttl, value, zone_generation, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO dns_records (domain_id, name, type, ttl, value, zone_generation, created_at, updated_at, managed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
         )
         .bind(domain.0)
         .bind(&r.name)
@@ -397,9 +412,28 @@ impl Tx {
         .bind(&r.value)
         .bind(zone_generation)
         .bind(now)
+        .bind(managed)
         .fetch_one(self.conn())
         .await?;
         Ok(RecordId(id))
+    }
+
+    /// Deletes the records a feature added (all of them, or those at `name`).
+    pub async fn delete_managed_records(
+        &mut self,
+        domain: DomainId,
+        managed: &str,
+        name: Option<&str>,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM dns_records WHERE domain_id = $1 AND managed = $2 AND ($3 IS NULL OR name = $3)",
+        )
+        .bind(domain.0)
+        .bind(managed)
+        .bind(name)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn update_record(

@@ -7,6 +7,7 @@ mod account;
 mod audit;
 mod domain;
 mod error;
+mod mail;
 mod quota_profile;
 mod reconcile;
 mod session;
@@ -20,6 +21,9 @@ pub use domain::{
     ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
 };
 pub use error::StoreError;
+pub use mail::{
+    AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbox, ServedMailbox,
+};
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::{QueueRow, tracks_status};
 pub use session::{NewSessionRow, SessionListing, SessionRow};

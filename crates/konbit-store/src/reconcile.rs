@@ -88,12 +88,14 @@ macro_rules! object_sql {
 
 static ACCOUNTS: ObjectSql = object_sql!("accounts");
 static DOMAINS: ObjectSql = object_sql!("domains");
+static MAIL_DOMAINS: ObjectSql = object_sql!("mail_domains");
 
 /// The tables that carry a reconcile status, by kind: a fixed whitelist.
 fn object_table(kind: &str) -> Option<&'static ObjectSql> {
     match kind {
         "account" => Some(&ACCOUNTS),
         "dns_zone" => Some(&DOMAINS),
+        "mail_domain" => Some(&MAIL_DOMAINS),
         _ => None,
     }
 }

@@ -114,6 +114,11 @@ impl MailAddress {
         &self.domain
     }
 
+    /// The address as a person reads it (the domain in Unicode).
+    pub fn to_unicode(&self) -> String {
+        format!("{}@{}", self.local, self.domain.to_unicode())
+    }
+
     /// The catch-all of this address's domain.
     pub fn catch_all(&self) -> AliasSource {
         AliasSource::CatchAll(self.domain.clone())

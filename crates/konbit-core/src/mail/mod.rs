@@ -19,7 +19,9 @@
 mod address;
 mod alias;
 mod autoreply;
+mod dns;
 
 pub use address::{AliasSource, Destination, LocalPart, MailAddress};
 pub use alias::{Alias, MAX_DESTINATIONS, check_alias_rules, postfix_alias_map};
 pub use autoreply::{Autoreply, Date, parse_autoreply, vacation_sieve};
+pub use dns::{DkimPublicKey, MailDnsSettings, mail_records, new_selector};

@@ -15,3 +15,4 @@ rule-duplicate-alias = { $field }: an alias for this address already exists.
 rule-duplicate-destination = { $field }: the same destination appears more than once.
 rule-forward-to-self = { $field }: an alias cannot forward to its own address.
 rule-alias-loop = { $field }: these aliases forward to each other in a loop, so the mail would never arrive. Send it to a mailbox or an outside address instead.
+error-mail-in-use = This domain still has mailboxes or aliases: delete them before turning mail off.

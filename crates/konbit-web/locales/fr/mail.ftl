@@ -15,3 +15,4 @@ rule-duplicate-alias = { $field } : un alias existe déjà pour cette adresse.
 rule-duplicate-destination = { $field } : le même destinataire figure plusieurs fois.
 rule-forward-to-self = { $field } : un alias ne peut pas renvoyer vers sa propre adresse.
 rule-alias-loop = { $field } : ces alias se renvoient le courriel en boucle, il n'arriverait jamais. Envoyez-le plutôt vers une boîte aux lettres ou une adresse extérieure.
+error-mail-in-use = Ce domaine a encore des boîtes ou des alias : supprimez-les avant de couper le courriel.

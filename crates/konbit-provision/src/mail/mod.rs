@@ -1,0 +1,4 @@
+//! The mail provisioner: makes Postfix, Dovecot and OpenDKIM serve each
+//! domain's mail as the store describes it.
+
+pub mod schema;
