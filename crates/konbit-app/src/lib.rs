@@ -10,6 +10,7 @@ pub mod dkim_key;
 pub mod dnssec_key;
 pub mod domain;
 pub mod mail_alias;
+pub mod mail_client;
 pub mod mail_domain;
 pub mod mailbox;
 mod error;

@@ -74,7 +74,7 @@ impl MailAliasService<'_> {
         let source = AliasSource::parse("source", &input.source).map_err(AppError::invalid)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
-        let domain = find_domain(&mut tx, actor, &source.domain().to_string(), true).await?;
+        let domain = find_domain(&mut tx, actor, source.domain().as_str(), true).await?;
         if domain.is_deleted() {
             return Err(AppError::NotFound);
         }

@@ -126,7 +126,7 @@ impl MailboxService<'_> {
         let hash = crate::password::hash(password.expose().to_owned()).await?;
         let now = now();
         let mut tx = self.app.store.write().await?;
-        let domain = find_domain(&mut tx, actor, &address.domain().to_string(), true).await?;
+        let domain = find_domain(&mut tx, actor, address.domain().as_str(), true).await?;
         if domain.is_deleted() {
             return Err(AppError::NotFound);
         }
@@ -578,7 +578,7 @@ fn check_mail_on(domain: &konbit_core::model::Domain) -> Result<()> {
 /// exist for the caller.
 async fn find(tx: &mut Tx, actor: &Actor, address: &str, manage: bool) -> Result<Mailbox> {
     let parsed = MailAddress::parse("address", address).map_err(|_| AppError::NotFound)?;
-    find_domain(tx, actor, &parsed.domain().to_string(), manage).await?;
+    find_domain(tx, actor, parsed.domain().as_str(), manage).await?;
     match tx.mailbox_by_address(&parsed).await {
         Ok(m) => Ok(m),
         Err(StoreError::NotFound) => Err(AppError::NotFound),

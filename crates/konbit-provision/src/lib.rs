@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod dns;
+mod files;
 pub mod mail;
 mod provisioner;
 mod registry;

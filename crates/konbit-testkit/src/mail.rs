@@ -1,40 +1,31 @@
-//! A real Postfix + Dovecot pair for tests, each under the [`Daemon`]
-//! watchdog with its own configuration in a test directory, reading users,
-//! domains and aliases from a SQLite "lookup database" (the file Konbit's
-//! mail provisioner will write).
+//! A real Postfix + Dovecot (+ OpenDKIM) for tests, each under the
+//! [`Daemon`] watchdog, configured by Konbit's own templates
+//! ([`konbit_provision::mail::config`]) in a test directory, on free
+//! loopback ports, reading users, domains and aliases from a SQLite lookup
+//! database ([`LOOKUP_SCHEMA`], the file Konbit's mail provisioner writes).
 //!
 //! Needs Debian's `postfix`, `postfix-sqlite`, `dovecot-core`,
-//! `dovecot-imapd`, `dovecot-lmtpd`, `dovecot-sqlite` and `dovecot-sieve`,
-//! and root (Postfix's master and Dovecot's master start as root and drop
-//! privileges). Postfix installs non-interactively after
+//! `dovecot-imapd`, `dovecot-lmtpd`, `dovecot-sqlite`, `dovecot-sieve`,
+//! `openssl` (the TLS certificate) and `curl` (submission over TLS), plus
+//! `opendkim` for [`MailOptions::dkim`], and root (Postfix's and Dovecot's
+//! masters start as root and drop privileges). Postfix installs
+//! non-interactively after
 //! `echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections`
 //! (then there is no `/etc/postfix/main.cf`; this harness never uses it).
 //!
-//! # The lookup database
+//! # Listeners
 //!
-//! ```sql
-//! domains(name TEXT PRIMARY KEY COLLATE NOCASE)
-//! mailboxes(address TEXT PRIMARY KEY COLLATE NOCASE,      -- 'alice@example.test'
-//!           domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
-//!           password_hash TEXT NOT NULL,                  -- '{ARGON2ID}$argon2id$v=19$...'
-//!           quota_bytes INTEGER NOT NULL DEFAULT 0,       -- 0 = unlimited
-//!           enabled INTEGER NOT NULL DEFAULT 1,           -- 0: unknown to Postfix and Dovecot
-//!           maildir TEXT NOT NULL UNIQUE)                 -- home, relative to the mail root: 'example.test/alice'
-//! aliases(source TEXT COLLATE NOCASE, destination TEXT COLLATE NOCASE,  -- one row per target
-//!         PRIMARY KEY (source, destination))
-//! sender_logins(address TEXT COLLATE NOCASE, login TEXT COLLATE NOCASE, -- extra envelope senders a login may use
-//!         PRIMARY KEY (address, login))
-//! ```
-//! The file is in WAL mode (Postfix sets no busy timeout, so the rollback
-//! journal makes its lookups fail under writes). What reads what:
-//! - Postfix `virtual_mailbox_domains`: `domains`;
-//! - `virtual_mailbox_maps`: enabled `mailboxes`;
-//! - `virtual_alias_maps`: `aliases` (rows joined with commas), plus every
-//!   enabled mailbox mapped to itself so that a `@domain` catch-all does not
-//!   swallow real mailboxes;
-//! - `smtpd_sender_login_maps`: an enabled mailbox owns its own address, and
-//!   `sender_logins` adds more (an alias its members may send as);
-//! - Dovecot passdb/userdb: enabled `mailboxes` (hash, home, quota).
+//! All on 127.0.0.1, as [`konbit_provision::mail::config`] describes them:
+//! - [`MailServer::smtp_addr`], the MX: mail for hosted domains, no AUTH,
+//!   and a hosted address as envelope sender is refused (553). Tests that
+//!   send unauthenticated use an outside sender.
+//! - [`MailServer::submission_addr`] (STARTTLS required before AUTH) and
+//!   [`MailServer::submissions_addr`] (implicit TLS): use
+//!   [`send_submission`]; lettre here has no TLS.
+//! - [`MailServer::internal_addr`]: Dovecot's automatic replies; relays only
+//!   the null sender.
+//! - [`MailServer::imap_addr`]: plain IMAP (logins from loopback are
+//!   allowed without TLS).
 //!
 //! # Permissions
 //!
@@ -43,19 +34,16 @@
 //! therefore makes the lookup database's directory `root:postfix 2770` and
 //! the database (and its `-wal`/`-shm`) `root:postfix 0660`, and adds
 //! `o+x` to `dir`; the directories above them must already be traversable
-//! (put the database inside `dir`, as the tests do). Mail is stored as the
-//! Debian user `mail` under `dir/vmail`.
+//! (put the database inside the test's temp dir, as the tests do). Mail is
+//! stored as the Debian user `mail` under `dir/vmail`.
 //!
-//! # One SMTP listener
+//! # OpenDKIM
 //!
-//! There is a single smtpd on 127.0.0.1 for both incoming mail and
-//! submission: SASL (Dovecot, PLAIN/LOGIN over plain TCP, loopback only) is
-//! offered, relaying needs a login, and `reject_sender_login_mismatch` is
-//! on, so a message whose envelope sender is a hosted address must come
-//! from that address's login. Unauthenticated tests send from an outside
-//! address.
+//! OpenDKIM logs only through syslog, and there is none here: when it
+//! fails, it fails silently. [`MailServer::start_with`] waits for its
+//! socket, and [`MailServer::add_dkim_key`] writes a key and the tables the
+//! way the mail provisioner does, then reloads it with SIGUSR1.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -64,6 +52,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use konbit_provision::mail::config::{
+    DkimSettings, MailListeners, MailPaths, MailServices, MailTools,
+};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -76,37 +67,19 @@ use crate::daemon::{
     Daemon, Missing, free_port, require_binary, require_file, run_bounded, skip_if_missing,
 };
 
+pub use konbit_provision::mail::schema::LOOKUP_SCHEMA;
+
 /// Environment variable that turns "not installed" skips into failures.
 pub const REQUIRE_ENV: &str = "REQUIRE_MAIL_TESTS";
-
-/// The lookup database schema; see the [module documentation](self).
-pub const LOOKUP_SCHEMA: &str = "\
-CREATE TABLE domains (
-  name TEXT PRIMARY KEY COLLATE NOCASE
-);
-CREATE TABLE mailboxes (
-  address TEXT PRIMARY KEY COLLATE NOCASE,
-  domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
-  password_hash TEXT NOT NULL,
-  quota_bytes INTEGER NOT NULL DEFAULT 0 CHECK (quota_bytes >= 0),
-  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
-  maildir TEXT NOT NULL UNIQUE
-);
-CREATE TABLE aliases (
-  source TEXT NOT NULL COLLATE NOCASE,
-  destination TEXT NOT NULL COLLATE NOCASE,
-  PRIMARY KEY (source, destination)
-);
-CREATE TABLE sender_logins (
-  address TEXT NOT NULL COLLATE NOCASE,
-  login TEXT NOT NULL COLLATE NOCASE,
-  PRIMARY KEY (address, login)
-);
-";
+/// The `owner` written on every lookup row by the helpers below.
+pub const TEST_OWNER: i64 = 1;
+/// The MX host name, and the name in the TLS certificate.
+pub const HOSTNAME: &str = "mx.konbit.test";
 
 const POSTFIX: &str = "/usr/sbin/postfix";
 const DOVECOT: &str = "/usr/sbin/dovecot";
-/// Postfix's master daemon, run directly (see [`MailServer::start`]).
+const OPENDKIM: &str = "/usr/sbin/opendkim";
+/// Postfix's master daemon, run directly (see [`MailServer::start_with`]).
 const POSTFIX_MASTER: &str = "/usr/lib/postfix/sbin/master";
 /// How long each daemon may take to listen after it was started (Postfix
 /// runs its integrity check first, about 2 s on a cold queue).
@@ -115,8 +88,11 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Hard limit for one SMTP or IMAP conversation.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Hard limit for one run of openssl, sievec or `opendkim -t`.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 /// The Debian user mail is stored as.
 const MAIL_USER: &str = "mail";
+const DKIM_USER: &str = "opendkim";
 
 // ---------------------------------------------------------------------------
 // Lookup database
@@ -141,7 +117,7 @@ pub async fn create_lookup_db(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A pool on an existing lookup database (WAL, foreign keys, busy timeout).
+/// A pool on an existing lookup database (WAL, busy timeout).
 pub async fn lookup_pool(path: &Path) -> Result<SqlitePool> {
     connect(path, false).await
 }
@@ -151,7 +127,6 @@ async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
         .filename(path)
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
     SqlitePoolOptions::new()
         .max_connections(2)
@@ -160,17 +135,18 @@ async fn connect(path: &Path, create: bool) -> Result<SqlitePool> {
         .with_context(|| format!("opening the mail lookup database {}", path.display()))
 }
 
-/// Insert a hosted domain.
+/// Insert a hosted domain (owner [`TEST_OWNER`]).
 pub async fn add_domain(db: &SqlitePool, name: &str) -> Result<()> {
-    sqlx::query("INSERT INTO domains (name) VALUES (?)")
+    sqlx::query("INSERT INTO domains (name, owner) VALUES (?, ?)")
         .bind(name)
+        .bind(TEST_OWNER)
         .execute(db)
         .await
         .with_context(|| format!("adding mail domain {name}"))?;
     Ok(())
 }
 
-/// Insert an enabled mailbox (its domain must exist), stored under
+/// Insert an enabled mailbox of a hosted domain, stored under
 /// `<domain>/<local part>`. `password_hash` is what Dovecot verifies, e.g.
 /// from [`dovecot_hash`]; `quota_bytes` 0 means unlimited.
 pub async fn add_mailbox(
@@ -183,21 +159,24 @@ pub async fn add_mailbox(
         .rsplit_once('@')
         .filter(|(l, d)| !l.is_empty() && !d.is_empty())
         .ok_or_else(|| anyhow!("not a mail address: {address:?}"))?;
-    let safe = |s: &str| {
-        !s.starts_with('.')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'))
-    };
-    if !safe(local) || !safe(domain) {
+    if !safe_name(local) || !safe_name(domain) {
         bail!("address {address:?} does not make a safe maildir path");
+    }
+    let hosted: Option<String> = sqlx::query_scalar("SELECT name FROM domains WHERE name = ?")
+        .bind(domain)
+        .fetch_optional(db)
+        .await
+        .with_context(|| format!("looking up domain {domain}"))?;
+    if hosted.is_none() {
+        bail!("{domain} is not a hosted domain; add_domain first");
     }
     let quota = i64::try_from(quota_bytes).context("quota_bytes too large")?;
     sqlx::query(
-        "INSERT INTO mailboxes (address, domain, password_hash, quota_bytes, enabled, maildir) \
+        "INSERT INTO mailboxes (address, owner, password_hash, quota_bytes, enabled, maildir) \
          VALUES (?, ?, ?, ?, 1, ?)",
     )
     .bind(address)
-    .bind(domain)
+    .bind(TEST_OWNER)
     .bind(password_hash)
     .bind(quota)
     .bind(format!(
@@ -209,6 +188,15 @@ pub async fn add_mailbox(
     .await
     .with_context(|| format!("adding mailbox {address}"))?;
     Ok(())
+}
+
+/// Letters, digits and `. - _ +`, not starting with a dot: safe as a file
+/// name.
+fn safe_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'))
 }
 
 /// Enable or disable a mailbox.
@@ -225,12 +213,29 @@ pub async fn set_mailbox_enabled(db: &SqlitePool, address: &str, enabled: bool) 
     Ok(())
 }
 
+/// Change a mailbox's quota (0 = unlimited); Dovecot applies it on the
+/// next delivery, with no reload.
+pub async fn set_mailbox_quota(db: &SqlitePool, address: &str, quota_bytes: u64) -> Result<()> {
+    let quota = i64::try_from(quota_bytes).context("quota_bytes too large")?;
+    let done = sqlx::query("UPDATE mailboxes SET quota_bytes = ? WHERE address = ?")
+        .bind(quota)
+        .bind(address)
+        .execute(db)
+        .await
+        .with_context(|| format!("updating mailbox {address}"))?;
+    if done.rows_affected() != 1 {
+        bail!("no mailbox {address}");
+    }
+    Ok(())
+}
+
 /// Insert an alias row: mail to `source` also goes to `destination` (one
 /// row per target).
 pub async fn add_alias(db: &SqlitePool, source: &str, destination: &str) -> Result<()> {
-    sqlx::query("INSERT INTO aliases (source, destination) VALUES (?, ?)")
+    sqlx::query("INSERT INTO aliases (source, destination, owner) VALUES (?, ?, ?)")
         .bind(source)
         .bind(destination)
+        .bind(TEST_OWNER)
         .execute(db)
         .await
         .with_context(|| format!("adding alias {source} -> {destination}"))?;
@@ -240,9 +245,10 @@ pub async fn add_alias(db: &SqlitePool, source: &str, destination: &str) -> Resu
 /// Let `login` use `address` as envelope sender (a mailbox may always use
 /// its own address).
 pub async fn add_sender_login(db: &SqlitePool, address: &str, login: &str) -> Result<()> {
-    sqlx::query("INSERT INTO sender_logins (address, login) VALUES (?, ?)")
+    sqlx::query("INSERT INTO sender_logins (address, login, owner) VALUES (?, ?, ?)")
         .bind(address)
         .bind(login)
+        .bind(TEST_OWNER)
         .execute(db)
         .await
         .with_context(|| format!("adding sender login {address} -> {login}"))?;
@@ -262,30 +268,41 @@ pub async fn dovecot_hash(password: &str) -> Result<String> {
 // Servers
 // ---------------------------------------------------------------------------
 
-/// Postfix and Dovecot running; both killed (with their children) when
-/// dropped. See the [module documentation](self).
+/// What to start besides Postfix and Dovecot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailOptions {
+    /// Start OpenDKIM and sign mail from the submission and internal
+    /// listeners (see [`MailServer::add_dkim_key`]).
+    pub dkim: bool,
+}
+
+/// Postfix, Dovecot and (if asked) OpenDKIM running; all killed (with their
+/// children) when dropped. See the [module documentation](self).
 #[derive(Debug)]
 pub struct MailServer {
     postfix: Daemon,
     dovecot: Daemon,
+    opendkim: Option<Daemon>,
     dir: PathBuf,
-    smtp_port: u16,
-    imap_port: u16,
+    services: MailServices,
+    tools: MailTools,
+    mail_gid: u32,
 }
 
 struct Tools {
-    postfix: PathBuf,
     dovecot: PathBuf,
+    openssl: PathBuf,
 }
 
-fn tools() -> Result<Tools> {
-    let postfix = require_binary(POSTFIX, "postfix")?;
+fn tools(options: &MailOptions) -> Result<Tools> {
+    require_binary(POSTFIX, "postfix")?;
     require_binary(POSTFIX_MASTER, "postfix")?;
     require_file(
         "/usr/lib/postfix/postfix-sqlite.so",
         "apt-get install --no-install-recommends postfix-sqlite",
     )?;
     let dovecot = require_binary(DOVECOT, "dovecot-core")?;
+    require_binary("/usr/bin/doveconf", "dovecot-core")?;
     for (file, package) in [
         ("/usr/lib/dovecot/imap", "dovecot-imapd"),
         ("/usr/lib/dovecot/lmtp", "dovecot-lmtpd"),
@@ -303,6 +320,12 @@ fn tools() -> Result<Tools> {
             &format!("apt-get install --no-install-recommends {package}"),
         )?;
     }
+    require_binary("sievec", "dovecot-sieve")?;
+    let openssl = require_binary("openssl", "openssl")?;
+    require_binary("curl", "curl")?;
+    if options.dkim {
+        require_binary(OPENDKIM, "opendkim")?;
+    }
     if fs::metadata("/proc/self")
         .map(|m| m.uid())
         .unwrap_or(u32::MAX)
@@ -313,7 +336,7 @@ fn tools() -> Result<Tools> {
             install: "run the mail tests as root".to_owned(),
         }));
     }
-    Ok(Tools { postfix, dovecot })
+    Ok(Tools { dovecot, openssl })
 }
 
 /// uid and gid of `user` from /etc/passwd.
@@ -327,23 +350,6 @@ fn passwd_ids(user: &str) -> Result<(u32, u32)> {
         .ok_or_else(|| anyhow!("no user `{user}` in /etc/passwd"))
 }
 
-/// A path to put in a Postfix or Dovecot configuration: absolute, UTF-8,
-/// without characters either would read specially.
-fn conf_path(path: &Path) -> Result<String> {
-    let path =
-        std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
-    match path.to_str() {
-        Some(s) if !s.contains(['\n', '\r', '\'', '%', '$', ' ', '#', '"', '\\', ',']) => {
-            Ok(s.to_owned())
-        }
-        _ => bail!("unusable path for a mail configuration: {}", path.display()),
-    }
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-}
-
 fn mkdir(path: &Path) -> Result<()> {
     fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))
 }
@@ -355,13 +361,69 @@ fn chown_mode(path: &Path, uid: u32, gid: u32, mode: u32) -> Result<()> {
         .with_context(|| format!("chmod {}", path.display()))
 }
 
+/// Write `text` to a temporary file beside `path`, then rename it over
+/// `path`, so a daemon never reads half a file.
+fn write_replace(path: &Path, text: &[u8], uid: u32, gid: u32, mode: u32) -> Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} has no file name", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    chown_mode(&tmp, uid, gid, mode)?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming {}", tmp.display()))
+}
+
+fn run_tool(cmd: Command) -> Result<std::process::Output> {
+    let what = format!("{cmd:?}");
+    let out = run_bounded(cmd, TOOL_TIMEOUT)?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(out)
+}
+
+/// Distinct free ports, `n` of them.
+fn free_ports(n: usize) -> Result<Vec<u16>> {
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..n * 20 {
+        if ports.len() == n {
+            break;
+        }
+        let port = free_port()?;
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    if ports.len() != n {
+        bail!("could not find {n} distinct free ports");
+    }
+    Ok(ports)
+}
+
 impl MailServer {
-    /// Write the configurations under `dir` (`dir/dovecot`, `dir/postfix`,
-    /// mail in `dir/vmail`), fix the lookup database's permissions, start
-    /// Dovecot then Postfix on free 127.0.0.1 ports, and return once IMAP
-    /// and SMTP accept connections and the LMTP and auth sockets exist.
+    /// [`MailServer::start_with`] without OpenDKIM.
     pub async fn start(dir: &Path, lookup_db: &Path) -> Result<MailServer> {
-        let tools = tools()?;
+        MailServer::start_with(dir, lookup_db, &MailOptions::default()).await
+    }
+
+    /// Render the configurations with [`MailServices`] under `dir`
+    /// (`dir/postfix`, `dir/dovecot`, `dir/dkim`, mail in `dir/vmail`,
+    /// automatic replies in `dir/sieve`, a self-signed certificate in
+    /// `dir/tls`), check them with the daemons' tools, fix the lookup
+    /// database's permissions, start OpenDKIM (if asked), Dovecot and
+    /// Postfix on free 127.0.0.1 ports, and return once every listener
+    /// accepts connections and every socket exists.
+    pub async fn start_with(
+        dir: &Path,
+        lookup_db: &Path,
+        options: &MailOptions,
+    ) -> Result<MailServer> {
+        let tools = tools(options)?;
         if !lookup_db.is_file() {
             bail!(
                 "mail lookup database {} does not exist",
@@ -369,9 +431,10 @@ impl MailServer {
             );
         }
         mkdir(dir)?;
-        let root = conf_path(dir)?;
-        let dir = PathBuf::from(&root);
-        let db = conf_path(lookup_db)?;
+        let dir =
+            std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
+        let lookup_db = std::path::absolute(lookup_db)
+            .with_context(|| format!("resolving {}", lookup_db.display()))?;
         let (postfix_uid, postfix_gid) = passwd_ids("postfix")?;
         let (mail_uid, mail_gid) = passwd_ids(MAIL_USER)?;
 
@@ -380,12 +443,14 @@ impl MailServer {
         let mode = fs::metadata(&dir)?.permissions().mode();
         fs::set_permissions(&dir, fs::Permissions::from_mode((mode & 0o7777) | 0o011))
             .with_context(|| format!("chmod {}", dir.display()))?;
-        let db_dir = Path::new(&db)
+        let db_dir = lookup_db
             .parent()
-            .ok_or_else(|| anyhow!("{db} has no directory"))?;
+            .ok_or_else(|| anyhow!("{} has no directory", lookup_db.display()))?;
         chown_mode(db_dir, 0, postfix_gid, 0o2770)?;
         for suffix in ["", "-wal", "-shm"] {
-            let file = PathBuf::from(format!("{db}{suffix}"));
+            let mut file = lookup_db.clone().into_os_string();
+            file.push(suffix);
+            let file = PathBuf::from(file);
             if file.exists() {
                 chown_mode(&file, 0, postfix_gid, 0o660)?;
             }
@@ -394,103 +459,229 @@ impl MailServer {
         let vmail = dir.join("vmail");
         mkdir(&vmail)?;
         chown_mode(&vmail, mail_uid, mail_gid, 0o770)?;
-        let dovecot_dir = dir.join("dovecot");
-        mkdir(&dovecot_dir.join("state"))?;
+        // Written by root (the provisioner), read by Dovecot's LMTP as `mail`.
+        let sieve = dir.join("sieve");
+        mkdir(&sieve)?;
+        chown_mode(&sieve, 0, mail_gid, 0o750)?;
         let postfix_dir = dir.join("postfix");
         for sub in ["etc", "spool", "data"] {
             mkdir(&postfix_dir.join(sub))?;
         }
         chown_mode(&postfix_dir.join("data"), postfix_uid, postfix_gid, 0o700)?;
+        let dovecot_dir = dir.join("dovecot");
+        mkdir(&dovecot_dir.join("state"))?;
+        let tls = dir.join("tls");
+        mkdir(&tls)?;
+        let (tls_cert, tls_key) = (tls.join("cert.pem"), tls.join("key.pem"));
+        self_signed_cert(&tools.openssl, &tls_cert, &tls_key)?;
 
-        let smtp_port = free_port()?;
-        let mut imap_port = free_port()?;
-        for _ in 0..10 {
-            if imap_port != smtp_port {
-                break;
+        let dkim = if options.dkim {
+            let (dkim_uid, dkim_gid) = passwd_ids(DKIM_USER)?;
+            let dkim_dir = dir.join("dkim");
+            mkdir(&dkim_dir.join("keys"))?;
+            chown_mode(&dkim_dir.join("keys"), 0, dkim_gid, 0o750)?;
+            let run = dkim_dir.join("run");
+            mkdir(&run)?;
+            // The socket is made after OpenDKIM drops to its user, and
+            // Postfix reaches it with group postfix only.
+            chown_mode(&run, dkim_uid, postfix_gid, 0o750)?;
+            Some(DkimSettings {
+                dir: dkim_dir,
+                socket: run.join("opendkim.sock"),
+                pid_file: run.join("opendkim.pid"),
+                user: DKIM_USER.to_owned(),
+                require_safe_keys: false,
+            })
+        } else {
+            None
+        };
+
+        let ports = free_ports(5)?;
+        let at = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let services = MailServices {
+            hostname: HOSTNAME.to_owned(),
+            postmaster: "postmaster@konbit.test".to_owned(),
+            mail_user: MAIL_USER.to_owned(),
+            mail_uid,
+            paths: MailPaths {
+                lookup_db,
+                vmail_root: vmail,
+                sieve_dir: sieve,
+                postfix_config_dir: postfix_dir.join("etc"),
+                postfix_queue_dir: postfix_dir.join("spool"),
+                postfix_data_dir: postfix_dir.join("data"),
+                postfix_meta_dir: "/etc/postfix".into(),
+                maillog: Some(postfix_dir.join("maillog")),
+                dovecot_config_dir: dovecot_dir.clone(),
+                dovecot_base_dir: dovecot_dir.join("run"),
+                dovecot_state_dir: dovecot_dir.join("state"),
+                dovecot_log: Some("/dev/stderr".into()),
+                tls_cert,
+                tls_key,
+            },
+            listeners: MailListeners {
+                mx: at(ports[0]),
+                submission: at(ports[1]),
+                submissions: at(ports[2]),
+                internal: at(ports[3]),
+                imap: at(ports[4]),
+                imaps: None,
+            },
+            dkim,
+        };
+        let mail_tools = MailTools::default();
+        // `postfix check` (part of it) creates the queue directories with
+        // their owners, about 2 s the first time.
+        services
+            .write_and_check(&mail_tools)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+
+        let opendkim = match &services.dkim {
+            Some(d) => {
+                let daemon = Daemon::builder("opendkim", OPENDKIM, &dir)
+                    .arg("-f")
+                    .arg("-x")
+                    .arg(d.config_file())
+                    .current_dir(&dir)
+                    .start()?;
+                wait_for_path(&daemon, &d.socket).await.context(
+                    "OpenDKIM logs only to syslog, which is absent here: check its \
+                     configuration with `opendkim -n -x` and the socket directory's owner",
+                )?;
+                Some(daemon)
             }
-            imap_port = free_port()?;
-        }
-        let run = format!("{root}/dovecot/run");
-        let lmtp_socket = format!("{run}/lmtp");
-        let auth_socket = format!("{run}/auth-postfix");
-        let vmail = conf_path(&vmail)?;
+            None => None,
+        };
 
-        write_dovecot_config(&root, &db, &vmail, mail_uid, smtp_port, imap_port)?;
         let dovecot = Daemon::builder("dovecot", &tools.dovecot, &dovecot_dir)
             .args(["-F", "-c"])
-            .arg(dovecot_dir.join("dovecot.conf"))
+            .arg(services.dovecot_config_file())
             .current_dir(&dovecot_dir)
             .start()?;
-        let imap_addr: SocketAddr = (Ipv4Addr::LOCALHOST, imap_port).into();
-        dovecot.wait_for_tcp(imap_addr, READY_TIMEOUT).await?;
-        for socket in [&lmtp_socket, &auth_socket] {
-            wait_for_path(&dovecot, Path::new(socket)).await?;
+        dovecot
+            .wait_for_tcp(services.listeners.imap, READY_TIMEOUT)
+            .await?;
+        for socket in [
+            services.lmtp_socket(),
+            services.auth_socket(),
+            services.quota_status_socket(),
+        ] {
+            wait_for_path(&dovecot, &socket).await?;
         }
 
-        write_postfix_config(&root, &db, smtp_port, &lmtp_socket, &auth_socket)?;
-        let etc = postfix_dir.join("etc");
-        // `postfix check` creates the queue directories with the right
-        // owners (about 2 s the first time). Then run `master -d` under the
-        // watchdog: `postfix start-fg` and `master -s` call setsid(), which
-        // would take Postfix out of the watchdog's process group.
-        let mut check = Command::new(&tools.postfix);
-        check.arg("-c").arg(&etc).arg("check");
-        let out = run_bounded(check, READY_TIMEOUT)?;
-        if !out.status.success() {
-            bail!(
-                "postfix -c {} check failed ({}): {}{}",
-                etc.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        // `master -d` under the watchdog: `postfix start-fg` and `master -s`
+        // call setsid(), which would take Postfix out of the watchdog's
+        // process group.
         let postfix = Daemon::builder("postfix", POSTFIX_MASTER, &postfix_dir)
             .arg("-d")
             .arg("-c")
-            .arg(&etc)
+            .arg(&services.paths.postfix_config_dir)
             .current_dir(&postfix_dir)
             .start()?;
         let server = MailServer {
             postfix,
             dovecot,
+            opendkim,
             dir,
-            smtp_port,
-            imap_port,
+            services,
+            tools: mail_tools,
+            mail_gid,
         };
-        let smtp_addr = server.smtp_addr();
-        if let Err(e) = server.postfix.wait_for_tcp(smtp_addr, READY_TIMEOUT).await {
-            return Err(e.context(format!(
-                "end of the Postfix maillog:\n{}",
-                server.maillog_tail(30)
-            )));
+        let l = &server.services.listeners;
+        for addr in [l.mx, l.submission, l.submissions, l.internal] {
+            if let Err(e) = server.postfix.wait_for_tcp(addr, READY_TIMEOUT).await {
+                return Err(e.context(format!(
+                    "end of the Postfix maillog:\n{}",
+                    server.maillog_tail(30)
+                )));
+            }
         }
         Ok(server)
     }
 
-    /// Like [`MailServer::start`], but if Postfix, Dovecot or a plugin is
-    /// not installed (or the test is not root), print `SKIPPED: ...` and
-    /// return `Ok(None)`, unless `REQUIRE_MAIL_TESTS=1`.
+    /// Like [`MailServer::start`], but if a program is not installed (or
+    /// the test is not root), print `SKIPPED: ...` and return `Ok(None)`,
+    /// unless `REQUIRE_MAIL_TESTS=1`.
     pub async fn try_start(dir: &Path, lookup_db: &Path) -> Result<Option<MailServer>> {
-        skip_if_missing(MailServer::start(dir, lookup_db).await, REQUIRE_ENV)
+        MailServer::try_start_with(dir, lookup_db, &MailOptions::default()).await
     }
 
-    /// Whether Postfix, Dovecot and the plugins used are installed (and we
-    /// are root): `Ok(true)`, `Ok(false)` after printing `SKIPPED: ...`,
-    /// or an error when `REQUIRE_MAIL_TESTS=1`. For tests that want to skip
-    /// before building their lookup database.
+    /// [`MailServer::start_with`] with the skipping of
+    /// [`MailServer::try_start`].
+    pub async fn try_start_with(
+        dir: &Path,
+        lookup_db: &Path,
+        options: &MailOptions,
+    ) -> Result<Option<MailServer>> {
+        skip_if_missing(
+            MailServer::start_with(dir, lookup_db, options).await,
+            REQUIRE_ENV,
+        )
+    }
+
+    /// Whether Postfix, Dovecot, the plugins and tools used are installed
+    /// (and we are root): `Ok(true)`, `Ok(false)` after printing
+    /// `SKIPPED: ...`, or an error when `REQUIRE_MAIL_TESTS=1`. For tests
+    /// that want to skip before building their lookup database.
     pub fn available() -> Result<bool> {
-        Ok(skip_if_missing(tools(), REQUIRE_ENV)?.is_some())
+        MailServer::available_with(&MailOptions::default())
     }
 
-    /// Postfix's smtpd, `127.0.0.1:port`.
+    /// [`MailServer::available`] for these options (OpenDKIM too).
+    pub fn available_with(options: &MailOptions) -> Result<bool> {
+        Ok(skip_if_missing(tools(options), REQUIRE_ENV)?.is_some())
+    }
+
+    /// The configuration the daemons run with.
+    pub fn services(&self) -> &MailServices {
+        &self.services
+    }
+
+    /// The MX listener (unauthenticated mail for hosted domains).
     pub fn smtp_addr(&self) -> SocketAddr {
-        (Ipv4Addr::LOCALHOST, self.smtp_port).into()
+        self.services.listeners.mx
     }
 
-    /// Dovecot's IMAP (plain text, no TLS), `127.0.0.1:port`.
+    /// Submission with STARTTLS (the 587 listener).
+    pub fn submission_addr(&self) -> SocketAddr {
+        self.services.listeners.submission
+    }
+
+    /// Submission over implicit TLS (the 465 listener).
+    pub fn submissions_addr(&self) -> SocketAddr {
+        self.services.listeners.submissions
+    }
+
+    /// The listener Dovecot sends automatic replies to.
+    pub fn internal_addr(&self) -> SocketAddr {
+        self.services.listeners.internal
+    }
+
+    /// Dovecot's IMAP (plain text from loopback).
     pub fn imap_addr(&self) -> SocketAddr {
-        (Ipv4Addr::LOCALHOST, self.imap_port).into()
+        self.services.listeners.imap
+    }
+
+    /// The self-signed certificate both Postfix and Dovecot present.
+    pub fn tls_cert_path(&self) -> &Path {
+        &self.services.paths.tls_cert
+    }
+
+    /// Where `<address>.sieve` automatic replies go (see
+    /// [`MailServer::install_sieve`]).
+    pub fn sieve_dir(&self) -> &Path {
+        &self.services.paths.sieve_dir
+    }
+
+    /// OpenDKIM's directory (config, tables, `keys/`), when started.
+    pub fn dkim_dir(&self) -> Option<&Path> {
+        self.services.dkim.as_ref().map(|d| d.dir.as_path())
+    }
+
+    /// OpenDKIM's pid file, when started.
+    pub fn opendkim_pid_file(&self) -> Option<&Path> {
+        self.services.dkim.as_ref().map(|d| d.pid_file.as_path())
     }
 
     /// The Postfix process group (its stdout/stderr log).
@@ -503,9 +694,19 @@ impl MailServer {
         &self.dovecot
     }
 
+    /// The OpenDKIM process group, when started.
+    pub fn opendkim(&self) -> Option<&Daemon> {
+        self.opendkim.as_ref()
+    }
+
     /// Where mail is stored: `<vmail>/<maildir>/Maildir`.
     pub fn vmail_dir(&self) -> PathBuf {
-        self.dir.join("vmail")
+        self.services.paths.vmail_root.clone()
+    }
+
+    /// The directory everything of this server lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Postfix's own log file (written by postlogd; there is no syslog).
@@ -545,10 +746,81 @@ impl MailServer {
         }
     }
 
-    /// Stop Postfix and Dovecot (and all their children). Idempotent.
+    /// Install `script` as `address`'s automatic-reply script the way the
+    /// mail provisioner does: `<sieve_dir>/<address>.sieve`, compiled with
+    /// `sievec` (Dovecot cannot write the binary beside a script it does
+    /// not own), both readable by the mail user.
+    pub fn install_sieve(&self, address: &str, script: &str) -> Result<PathBuf> {
+        let (local, domain) = address
+            .rsplit_once('@')
+            .ok_or_else(|| anyhow!("not a mail address: {address:?}"))?;
+        if !safe_name(local) || !safe_name(domain) {
+            bail!("address {address:?} does not make a safe file name");
+        }
+        let path = self.sieve_dir().join(format!("{address}.sieve"));
+        write_replace(&path, script.as_bytes(), 0, self.mail_gid, 0o640)?;
+        let sievec = require_binary("sievec", "dovecot-sieve")?;
+        let mut cmd = Command::new(sievec);
+        cmd.arg("-c")
+            .arg(self.services.dovecot_config_file())
+            .arg(&path);
+        run_tool(cmd)?;
+        let binary = path.with_extension("svbin");
+        chown_mode(&binary, 0, self.mail_gid, 0o640)?;
+        Ok(path)
+    }
+
+    /// Generate an RSA-2048 DKIM key for `domain` and `selector` where the
+    /// mail provisioner puts it, add it to KeyTable and SigningTable
+    /// (`*@domain`), and reload OpenDKIM with SIGUSR1 (through
+    /// [`MailServices::reload_opendkim`]). Returns the TXT value to publish
+    /// at `<selector>._domainkey.<domain>`.
+    pub async fn add_dkim_key(&self, domain: &str, selector: &str) -> Result<String> {
+        let d = self
+            .services
+            .dkim
+            .as_ref()
+            .ok_or_else(|| anyhow!("OpenDKIM was not started (MailOptions::dkim)"))?;
+        if !safe_name(domain) || !safe_name(selector) {
+            bail!("unsafe DKIM domain or selector: {domain:?} {selector:?}");
+        }
+        let (dkim_uid, dkim_gid) = passwd_ids(DKIM_USER)?;
+        let key = d.key_file(domain, selector);
+        let key_dir = key
+            .parent()
+            .ok_or_else(|| anyhow!("{} has no directory", key.display()))?;
+        mkdir(key_dir)?;
+        chown_mode(key_dir, 0, dkim_gid, 0o750)?;
+        let txt = dkim_keygen(&key)?;
+        chown_mode(&key, dkim_uid, dkim_gid, 0o600)?;
+        let name = format!("{selector}._domainkey.{domain}");
+        for (table, line) in [
+            (
+                d.key_table(),
+                format!("{name} {domain}:{selector}:{}\n", key.display()),
+            ),
+            (d.signing_table(), format!("*@{domain} {name}\n")),
+        ] {
+            let mut text = fs::read(&table).unwrap_or_default();
+            text.extend_from_slice(line.as_bytes());
+            write_replace(&table, &text, 0, 0, 0o644)?;
+        }
+        self.services
+            .reload_opendkim(&self.tools)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(txt)
+    }
+
+    /// Stop Postfix, Dovecot and OpenDKIM (and all their children) with
+    /// SIGKILL: OpenDKIM takes 3–5 s over SIGTERM, and a test has nothing
+    /// to flush. Idempotent.
     pub fn stop(&mut self) {
         self.postfix.stop();
         self.dovecot.stop();
+        if let Some(d) = &mut self.opendkim {
+            d.stop();
+        }
     }
 }
 
@@ -570,221 +842,122 @@ async fn wait_for_path(daemon: &Daemon, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_dovecot_config(
-    root: &str,
-    db: &str,
-    vmail: &str,
-    mail_uid: u32,
-    smtp_port: u16,
-    imap_port: u16,
-) -> Result<()> {
-    let d = format!("{root}/dovecot");
-    let mut conf = String::new();
-    let _ = write!(
-        conf,
-        "\
-protocols = imap lmtp
-listen = 127.0.0.1
-base_dir = {d}/run
-state_dir = {d}/state
-log_path = /dev/stderr
-info_log_path = /dev/stderr
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-hostname = mx.konbit.test
-mail_location = maildir:~/Maildir
-mail_uid = {MAIL_USER}
-mail_gid = {MAIL_USER}
-first_valid_uid = {mail_uid}
-last_valid_uid = {mail_uid}
-mail_plugins = $mail_plugins quota
-lmtp_rcpt_check_quota = yes
-submission_host = 127.0.0.1:{smtp_port}
-passdb {{
-  driver = sql
-  args = {d}/dovecot-sql.conf.ext
-}}
-userdb {{
-  driver = sql
-  args = {d}/dovecot-sql.conf.ext
-}}
-namespace inbox {{
-  inbox = yes
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  unix_listener lmtp {{
-    mode = 0660
-    user = postfix
-    group = postfix
-  }}
-}}
-service auth {{
-  unix_listener auth-postfix {{
-    mode = 0660
-    user = postfix
-    group = postfix
-  }}
-}}
-protocol imap {{
-  mail_plugins = $mail_plugins imap_quota
-}}
-protocol lmtp {{
-  postmaster_address = postmaster@konbit.test
-  mail_plugins = $mail_plugins sieve
-}}
-plugin {{
-  quota = count:User quota
-  quota_vsizes = yes
-  quota_rule = *:storage=0
-  quota_grace = 10%%
-  quota_exceeded_message = Quota exceeded (mailbox for user is full)
-  sieve = file:~/sieve;active=~/.dovecot.sieve
-  sieve_vacation_min_period = 1d
-  sieve_vacation_send_from_recipient = no
-}}
-"
-    );
-    write(Path::new(&format!("{d}/dovecot.conf")), &conf)?;
-    let sql = format!(
-        "\
-driver = sqlite
-connect = {db}
-default_pass_scheme = ARGON2ID
-password_query = SELECT address AS user, password_hash AS password FROM mailboxes WHERE address = '%u' AND enabled = 1
-user_query = SELECT '{vmail}/' || maildir AS home, '*:bytes=' || quota_bytes AS quota_rule FROM mailboxes WHERE address = '%u' AND enabled = 1
-iterate_query = SELECT address AS user FROM mailboxes WHERE enabled = 1
-"
-    );
-    let sql_path = PathBuf::from(format!("{d}/dovecot-sql.conf.ext"));
-    write(&sql_path, &sql)?;
-    fs::set_permissions(&sql_path, fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("chmod {}", sql_path.display()))
+/// A self-signed certificate for [`HOSTNAME`] and 127.0.0.1, valid two
+/// days; the key is root's only.
+fn self_signed_cert(openssl: &Path, cert: &Path, key: &Path) -> Result<()> {
+    let mut cmd = Command::new(openssl);
+    cmd.args([
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+    ])
+    .arg("-keyout")
+    .arg(key)
+    .arg("-out")
+    .arg(cert)
+    .args(["-subj", &format!("/CN={HOSTNAME}")])
+    .args([
+        "-addext",
+        &format!("subjectAltName=DNS:{HOSTNAME},IP:127.0.0.1"),
+    ]);
+    run_tool(cmd)?;
+    fs::set_permissions(key, fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("chmod {}", key.display()))
 }
 
-fn write_postfix_config(
-    root: &str,
-    db: &str,
-    smtp_port: u16,
-    lmtp_socket: &str,
-    auth_socket: &str,
-) -> Result<()> {
-    let p = format!("{root}/postfix");
-    let etc = format!("{p}/etc");
-    let mut main = String::new();
-    let _ = write!(
-        main,
-        "\
-compatibility_level = 3.6
-myhostname = mx.konbit.test
-mydomain = konbit.test
-myorigin = $myhostname
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-biff = no
-append_dot_mydomain = no
-smtpd_banner = $myhostname ESMTP
-meta_directory = /etc/postfix
-queue_directory = {p}/spool
-data_directory = {p}/data
-maillog_file = {p}/maillog
-maillog_file_prefixes = {p}
-virtual_mailbox_domains = sqlite:{etc}/sqlite-domains.cf
-virtual_mailbox_maps = sqlite:{etc}/sqlite-mailboxes.cf
-virtual_alias_maps = sqlite:{etc}/sqlite-aliases.cf
-virtual_alias_domains =
-virtual_transport = lmtp:unix:{lmtp_socket}
-smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = dovecot
-smtpd_sasl_path = {auth_socket}
-smtpd_sasl_security_options = noanonymous
-smtpd_sender_login_maps = sqlite:{etc}/sqlite-sender-login.cf
-smtpd_sender_restrictions = reject_sender_login_mismatch
-smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
-"
-    );
-    write(Path::new(&format!("{etc}/main.cf")), &main)?;
-    let maps = [
-        (
-            "sqlite-domains.cf",
-            "SELECT name FROM domains WHERE name = '%s'",
-        ),
-        (
-            "sqlite-mailboxes.cf",
-            "SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1",
-        ),
-        (
-            "sqlite-aliases.cf",
-            "SELECT destination FROM aliases WHERE source = '%s' \
-             UNION SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1",
-        ),
-        (
-            "sqlite-sender-login.cf",
-            "SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1 \
-             UNION SELECT login FROM sender_logins WHERE address = '%s'",
-        ),
-    ];
-    for (file, query) in maps {
-        write(
-            Path::new(&format!("{etc}/{file}")),
-            &format!("dbpath = {db}\nquery = {query}\n"),
-        )?;
+/// Generate an RSA-2048 private key at `path` (PKCS#8 PEM, as OpenDKIM
+/// reads it) with `openssl genpkey`, and return the DKIM TXT value of its
+/// public key: `v=DKIM1; k=rsa; p=<base64 DER>`.
+pub fn dkim_keygen(path: &Path) -> Result<String> {
+    let openssl = require_binary("openssl", "openssl")?;
+    let mut cmd = Command::new(&openssl);
+    cmd.args([
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+    ])
+    .arg("-out")
+    .arg(path);
+    run_tool(cmd)?;
+    let mut cmd = Command::new(&openssl);
+    cmd.args(["pkey", "-pubout", "-in"]).arg(path);
+    let out = run_tool(cmd)?;
+    // The PEM body is the base64 of the DER public key.
+    let pem = String::from_utf8_lossy(&out.stdout);
+    let p: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    if p.is_empty() {
+        bail!("openssl pkey printed no public key: {pem}");
     }
-    // Debian's service list with every chroot column `n` (a chrooted smtpd
-    // cannot reach the lookup database), one smtpd on loopback, and postlogd
-    // because there is no syslog.
-    let master = format!(
-        "\
-127.0.0.1:{smtp_port} inet n - n - - smtpd
-pickup unix n - n 60 1 pickup
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-tlsmgr unix - - n 1000? 1 tlsmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
-lmtp unix - - n - - lmtp
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
-"
+    Ok(format!("v=DKIM1; k=rsa; p={p}"))
+}
+
+/// Verify the first DKIM signature of `raw_message` with `opendkim -t`,
+/// fetching keys from the DNS server at `dns` (PowerDNS in tests) through
+/// OpenDKIM's libunbound. Returns OpenDKIM's verdict line, which contains
+/// `succeeded` when the signature verifies.
+pub async fn dkim_verify(raw_message: &str, dns: SocketAddr) -> Result<String> {
+    let opendkim = require_binary(OPENDKIM, "opendkim")?;
+    let dir = tempfile::tempdir().context("creating a temp dir for opendkim -t")?;
+    let unbound = dir.path().join("unbound.conf");
+    // `test.` is one of libunbound's built-in local zones (answered
+    // NXDOMAIN without a query) unless told otherwise.
+    fs::write(
+        &unbound,
+        format!(
+            "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n  \
+             local-zone: \"test.\" nodefault\nforward-zone:\n  name: \".\"\n  \
+             forward-addr: {}@{}\n",
+            dns.ip(),
+            dns.port()
+        ),
+    )
+    .with_context(|| format!("writing {}", unbound.display()))?;
+    let conf = dir.path().join("verify.conf");
+    fs::write(
+        &conf,
+        format!(
+            "Mode v\nSyslog no\nResolverConfiguration {}\n",
+            unbound.display()
+        ),
+    )
+    .with_context(|| format!("writing {}", conf.display()))?;
+    let message = dir.path().join("message.eml");
+    fs::write(&message, crlf(raw_message))
+        .with_context(|| format!("writing {}", message.display()))?;
+    let mut cmd = Command::new(opendkim);
+    cmd.arg("-x").arg(&conf).arg("-t").arg(&message);
+    let out = tokio::task::spawn_blocking(move || run_bounded(cmd, TOOL_TIMEOUT))
+        .await
+        .context("waiting for opendkim -t")??;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
-    write(Path::new(&format!("{etc}/master.cf")), &master)
+    text.lines()
+        .find(|l| l.contains("verification") || l.contains("succeeded") || l.contains("failed"))
+        .map(|l| l.trim().to_owned())
+        .ok_or_else(|| anyhow!("opendkim -t gave no verdict ({}): {text}", out.status))
+}
+
+/// `text` with every line ending as CRLF.
+fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
 // ---------------------------------------------------------------------------
 // Clients
 // ---------------------------------------------------------------------------
 
-/// Send one plain-text message through `server` with lettre: envelope and
-/// headers from `from` and `to`. With `login`, authenticate first (AUTH
-/// PLAIN over plain TCP, which the harness allows on loopback). Returns the
-/// SMTP error text on failure.
+/// Send one plain-text message through `server` with lettre over plain SMTP:
+/// envelope and headers from `from` and `to`. With `login`, authenticate
+/// first (AUTH PLAIN without TLS, which none of [`MailServer`]'s listeners
+/// offers: use [`send_submission`] to log in). Returns the SMTP error text
+/// on failure.
 pub async fn send(
     server: SocketAddr,
     from: &str,
@@ -793,18 +966,7 @@ pub async fn send(
     body: &str,
     login: Option<(&str, &str)>,
 ) -> Result<(), String> {
-    let mut builder = Message::builder()
-        .from(
-            from.parse::<Mailbox>()
-                .map_err(|e| format!("from {from:?}: {e}"))?,
-        )
-        .subject(subject);
-    for rcpt in to {
-        builder = builder.to(rcpt
-            .parse::<Mailbox>()
-            .map_err(|e| format!("to {rcpt:?}: {e}"))?);
-    }
-    let message = builder.body(body.to_owned()).map_err(|e| e.to_string())?;
+    let message = message(from, to, subject, body)?;
     let mut transport =
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.ip().to_string())
             .port(server.port())
@@ -822,6 +984,174 @@ pub async fn send(
     }
 }
 
+fn message(from: &str, to: &[&str], subject: &str, body: &str) -> Result<Message, String> {
+    let mut builder = Message::builder()
+        .from(
+            from.parse::<Mailbox>()
+                .map_err(|e| format!("from {from:?}: {e}"))?,
+        )
+        .subject(subject);
+    for rcpt in to {
+        builder = builder.to(rcpt
+            .parse::<Mailbox>()
+            .map_err(|e| format!("to {rcpt:?}: {e}"))?);
+    }
+    builder.body(body.to_owned()).map_err(|e| e.to_string())
+}
+
+/// A complete plain-text message (with `Date` and `Message-ID`) as
+/// [`send_submission`] takes it; `extra_headers` (e.g. `("List-Id",
+/// "<team.example.test>")`) come first.
+pub fn build_message(
+    from: &str,
+    to: &[&str],
+    subject: &str,
+    body: &str,
+    extra_headers: &[(&str, &str)],
+) -> Result<String> {
+    let formatted = message(from, to, subject, body)
+        .map_err(|e| anyhow!(e))?
+        .formatted();
+    let mut text = String::new();
+    for (name, value) in extra_headers {
+        if name.contains([':', '\r', '\n']) || value.contains(['\r', '\n']) {
+            bail!("bad header {name:?}: {value:?}");
+        }
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str(&String::from_utf8_lossy(&formatted));
+    Ok(text)
+}
+
+/// How [`send_submission`] secures the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// No TLS at all (to see a listener refuse it).
+    None,
+    /// STARTTLS, required (`smtp://` with `--ssl-reqd`).
+    Starttls,
+    /// TLS from the first byte (`smtps://`).
+    Implicit,
+}
+
+/// Submit `raw_message` with the `curl` CLI: envelope `from` and `to`,
+/// SASL `login` (user, password) if given. The certificate is not verified
+/// (the harness's is self-signed; its name is checked nowhere else either).
+/// On refusal, returns the server's error replies and curl's own message.
+pub async fn send_submission(
+    server: SocketAddr,
+    tls: Tls,
+    login: Option<(&str, &str)>,
+    from: &str,
+    to: &[&str],
+    raw_message: &str,
+) -> Result<(), String> {
+    let curl = require_binary("curl", "curl").map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let file = dir.path().join("message.eml");
+    fs::write(&file, crlf(raw_message)).map_err(|e| format!("writing the message: {e}"))?;
+    let scheme = if tls == Tls::Implicit {
+        "smtps"
+    } else {
+        "smtp"
+    };
+    let mut cmd = Command::new(curl);
+    // `-v` prints the server's replies, which are the useful part of an
+    // error; the path of the URL is the EHLO name.
+    cmd.args(["-sS", "-v", "-k", "--max-time"])
+        .arg(CLIENT_TIMEOUT.as_secs().to_string())
+        .arg("--url")
+        .arg(format!(
+            "{scheme}://{}:{}/client.konbit.test",
+            server.ip(),
+            server.port()
+        ));
+    if tls == Tls::Starttls {
+        cmd.arg("--ssl-reqd");
+    }
+    cmd.arg("--mail-from").arg(from);
+    for rcpt in to {
+        cmd.arg("--mail-rcpt").arg(rcpt);
+    }
+    if let Some((user, password)) = login {
+        cmd.arg("--user").arg(format!("{user}:{password}"));
+    }
+    cmd.arg("--upload-file").arg(&file);
+    let out = tokio::task::spawn_blocking(move || run_bounded(cmd, CLIENT_TIMEOUT * 2))
+        .await
+        .map_err(|e| format!("waiting for curl: {e}"))?
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut lines: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("< "))
+        .filter(|l| l.starts_with('4') || l.starts_with('5'))
+        .collect();
+    lines.extend(stderr.lines().filter(|l| l.starts_with("curl: ")));
+    Err(if lines.is_empty() {
+        format!("curl failed ({}): {stderr}", out.status)
+    } else {
+        lines.join("\n")
+    })
+}
+
+/// A raw plain-text SMTP conversation: read the greeting, then send each
+/// command and read its whole reply (all lines of a multi-line reply,
+/// joined with `\n`). Returns the greeting and the replies; stops early if
+/// the server closes the connection.
+pub async fn smtp_probe(server: SocketAddr, commands: &[&str]) -> Result<Vec<String>> {
+    tokio::time::timeout(CLIENT_TIMEOUT, async {
+        let stream = TcpStream::connect(server)
+            .await
+            .with_context(|| format!("connecting to SMTP {server}"))?;
+        let mut stream = BufReader::new(stream);
+        let mut replies = Vec::new();
+        let Some(greeting) = smtp_reply(&mut stream).await? else {
+            bail!("{server} closed the connection before its greeting");
+        };
+        replies.push(greeting);
+        for command in commands {
+            stream
+                .get_mut()
+                .write_all(format!("{command}\r\n").as_bytes())
+                .await
+                .context("writing to the SMTP server")?;
+            match smtp_reply(&mut stream).await? {
+                Some(reply) => replies.push(reply),
+                None => break,
+            }
+        }
+        Ok(replies)
+    })
+    .await
+    .map_err(|_| anyhow!("SMTP conversation with {server} timed out"))?
+}
+
+async fn smtp_reply(stream: &mut BufReader<TcpStream>) -> Result<Option<String>> {
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if stream
+            .read_line(&mut line)
+            .await
+            .context("reading from the SMTP server")?
+            == 0
+        {
+            return Ok((!lines.is_empty()).then(|| lines.join("\n")));
+        }
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        // `250-…` continues, `250 …` ends a reply.
+        let last = line.as_bytes().get(3) != Some(&b'-');
+        lines.push(line);
+        if last {
+            return Ok(Some(lines.join("\n")));
+        }
+    }
+}
+
 /// Minimal IMAP over plain TCP: LOGIN, SELECT INBOX, and if it holds
 /// messages, FETCH the newest one's full text (`BODY.PEEK[]`), LOGOUT.
 /// `Ok(None)` for an empty INBOX; a refused login is an error quoting the
@@ -831,43 +1161,73 @@ pub async fn imap_fetch_latest(
     user: &str,
     password: &str,
 ) -> Result<Option<String>> {
-    tokio::time::timeout(CLIENT_TIMEOUT, imap_session(server, user, password))
-        .await
-        .map_err(|_| anyhow!("IMAP session with {server} timed out"))?
+    imap_with_inbox(server, user, password, |imap, exists| {
+        Box::pin(async move {
+            if exists == 0 {
+                Ok(None)
+            } else {
+                imap.fetch_body(exists).await.map(Some)
+            }
+        })
+    })
+    .await
 }
 
-async fn imap_session(server: SocketAddr, user: &str, password: &str) -> Result<Option<String>> {
-    let stream = TcpStream::connect(server)
-        .await
-        .with_context(|| format!("connecting to IMAP {server}"))?;
-    let mut imap = Imap {
-        stream: BufReader::new(stream),
-        tag: 0,
-    };
-    let greeting = imap.line().await?;
-    if !greeting.starts_with("* OK") {
-        bail!("unexpected IMAP greeting: {greeting}");
-    }
-    imap.command(&format!("LOGIN {} {}", quote(user), quote(password)))
-        .await?;
-    let lines = imap.command("SELECT INBOX").await?;
-    let exists = lines
-        .iter()
-        .find_map(|l| {
-            l.strip_prefix("* ")?
-                .strip_suffix(" EXISTS")?
-                .parse::<u32>()
-                .ok()
-        })
-        .ok_or_else(|| anyhow!("no EXISTS in the SELECT answer: {lines:?}"))?;
-    let text = if exists == 0 {
-        None
-    } else {
-        Some(imap.fetch_body(exists).await?)
-    };
-    // The answer does not matter any more.
-    let _ = imap.command("LOGOUT").await;
-    Ok(text)
+/// How many messages `user`'s INBOX holds.
+pub async fn imap_count(server: SocketAddr, user: &str, password: &str) -> Result<u32> {
+    imap_with_inbox(server, user, password, |_, exists| {
+        Box::pin(async move { Ok(exists) })
+    })
+    .await
+}
+
+/// Whether `user` may log in with `password` (`Ok(false)` for a `NO`).
+pub async fn imap_login_ok(server: SocketAddr, user: &str, password: &str) -> Result<bool> {
+    tokio::time::timeout(CLIENT_TIMEOUT, async {
+        let mut imap = Imap::connect(server).await?;
+        let ok = imap.login(user, password).await?;
+        if ok {
+            // The answer does not matter any more.
+            let _ = imap.command("LOGOUT").await;
+        }
+        Ok(ok)
+    })
+    .await
+    .map_err(|_| anyhow!("IMAP session with {server} timed out"))?
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// LOGIN, SELECT INBOX, run `then` with the message count, LOGOUT; all
+/// within [`CLIENT_TIMEOUT`].
+async fn imap_with_inbox<T>(
+    server: SocketAddr,
+    user: &str,
+    password: &str,
+    then: impl for<'a> FnOnce(&'a mut Imap, u32) -> BoxFuture<'a, Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(CLIENT_TIMEOUT, async {
+        let mut imap = Imap::connect(server).await?;
+        if !imap.login(user, password).await? {
+            bail!("IMAP LOGIN refused: {}", imap.last_tagged);
+        }
+        let lines = imap.command("SELECT INBOX").await?;
+        let exists = lines
+            .iter()
+            .find_map(|l| {
+                l.strip_prefix("* ")?
+                    .strip_suffix(" EXISTS")?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .ok_or_else(|| anyhow!("no EXISTS in the SELECT answer: {lines:?}"))?;
+        let result = then(&mut imap, exists).await?;
+        // The answer does not matter any more.
+        let _ = imap.command("LOGOUT").await;
+        Ok(result)
+    })
+    .await
+    .map_err(|_| anyhow!("IMAP session with {server} timed out"))?
 }
 
 fn quote(s: &str) -> String {
@@ -877,9 +1237,45 @@ fn quote(s: &str) -> String {
 struct Imap {
     stream: BufReader<TcpStream>,
     tag: u32,
+    last_tagged: String,
 }
 
 impl Imap {
+    async fn connect(server: SocketAddr) -> Result<Imap> {
+        let stream = TcpStream::connect(server)
+            .await
+            .with_context(|| format!("connecting to IMAP {server}"))?;
+        let mut imap = Imap {
+            stream: BufReader::new(stream),
+            tag: 0,
+            last_tagged: String::new(),
+        };
+        let greeting = imap.line().await?;
+        if !greeting.starts_with("* OK") {
+            bail!("unexpected IMAP greeting: {greeting}");
+        }
+        Ok(imap)
+    }
+
+    /// LOGIN: `Ok(true)` on OK, `Ok(false)` on NO (kept in `last_tagged`).
+    async fn login(&mut self, user: &str, password: &str) -> Result<bool> {
+        let tag = self
+            .send(&format!("LOGIN {} {}", quote(user), quote(password)))
+            .await?;
+        loop {
+            let line = self.line().await?;
+            let Some(rest) = line.strip_prefix(&tag).and_then(|r| r.strip_prefix(' ')) else {
+                continue;
+            };
+            let ok = rest.starts_with("OK");
+            if !ok && !rest.starts_with("NO") {
+                bail!("IMAP LOGIN failed: {line}");
+            }
+            self.last_tagged = line;
+            return Ok(ok);
+        }
+    }
+
     async fn line(&mut self) -> Result<String> {
         let mut line = String::new();
         let n = self

@@ -262,3 +262,45 @@ fn unrouted(uri: Uri, headers: axum::http::HeaderMap, code: ErrorCode) -> Respon
         PanelError::new(tr, code).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use konbit_core::model::Locale;
+
+    /// Every field of the mail forms has a label in each language, so an
+    /// error on it names it (`field-<name>`), never shows a raw id.
+    #[test]
+    fn mail_form_errors_name_their_field() {
+        let fields = [
+            "address",
+            "domain",
+            "alias_domain",
+            "password",
+            "password_confirm",
+            "quota_mb",
+            "source",
+            "destinations",
+            "subject",
+            "body",
+            "start_date",
+            "end_date",
+            "current_password",
+            "new_password",
+            "enabled",
+            "mail",
+        ];
+        for locale in Locale::ALL {
+            let tr = Tr::new(locale);
+            for field in fields {
+                let id = format!("field-{}", field.replace('_', "-"));
+                assert!(tr.has(&id), "{locale:?} lacks {id}");
+                let message = field_message(&tr, &FieldError::new(field, Rule::Required));
+                assert!(
+                    message.starts_with(&tr.t(&id)) && !message.contains("field-"),
+                    "{locale:?}: {message}"
+                );
+            }
+        }
+    }
+}

@@ -85,11 +85,23 @@ pub fn same_origin(req_headers: &axum::http::HeaderMap, public_origin: &str) -> 
     }
 }
 
+/// Outlook's autodiscover, which mail programs post from anywhere. It is
+/// the one panel request exempt from the origin check: its handler reads no
+/// cookie and changes nothing, so a cross-site post of it gains nothing.
+pub const AUTODISCOVER_PATH: &str = "/autodiscover/autodiscover.xml";
+
+/// Whether an unsafe request needs no same-origin check: the API (bearer
+/// tokens, never cookies, so a forged cross-site request has nothing to
+/// ride on) and the autodiscover POST, by exact method and path.
+fn exempt(method: &Method, path: &str) -> bool {
+    path.starts_with("/api/") || (*method == Method::POST && path == AUTODISCOVER_PATH)
+}
+
 pub async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // The API authenticates with bearer tokens, never with cookies, so a
-    // forged cross-site request has nothing to ride on.
-    let is_api = req.uri().path().starts_with("/api/");
-    if is_unsafe(req.method()) && !is_api && !same_origin(req.headers(), &state.web.public_origin) {
+    if is_unsafe(req.method())
+        && !exempt(req.method(), req.uri().path())
+        && !same_origin(req.headers(), &state.web.public_origin)
+    {
         let accept = req
             .headers()
             .get(header::ACCEPT_LANGUAGE)
@@ -111,6 +123,25 @@ mod tests {
             m.insert(*k, HeaderValue::from_static(v));
         }
         m
+    }
+
+    #[test]
+    fn only_the_api_and_autodiscover_skip_the_origin_check() {
+        assert!(exempt(&Method::POST, "/api/v1/accounts"));
+        assert!(exempt(&Method::POST, "/autodiscover/autodiscover.xml"));
+        for (m, p) in [
+            (Method::POST, "/autodiscover/autodiscover.xml/"),
+            (Method::POST, "/autodiscover/Autodiscover.xml"),
+            (
+                Method::POST,
+                "/autodiscover/autodiscover.xml/../../mail/password",
+            ),
+            (Method::PUT, "/autodiscover/autodiscover.xml"),
+            (Method::POST, "/mail/password"),
+            (Method::POST, "/login"),
+        ] {
+            assert!(!exempt(&m, p), "{m} {p}");
+        }
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! variables (`__` nests: `KONBIT_SESSION__IDLE_MINUTES`). An error names the
 //! bad key and where its value came from.
 
+mod mail;
+
+pub use mail::MailSection;
+
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -37,6 +41,9 @@ pub struct Config {
     /// Authoritative DNS through PowerDNS, and the zone template.
     #[serde(default)]
     pub dns: DnsConfig,
+    /// Hosted mail through Postfix, Dovecot and OpenDKIM.
+    #[serde(default)]
+    pub mail: MailSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -241,6 +248,7 @@ impl Default for Config {
             password_reset: PasswordResetConfig::default(),
             smtp: None,
             dns: DnsConfig::default(),
+            mail: MailSection::default(),
         }
     }
 }
@@ -282,6 +290,16 @@ impl Config {
             // `check` has refused a bad template already.
             zone_template: self.dns.template().unwrap_or_default(),
             max_records_per_zone: self.dns.max_records_per_zone,
+            mail: self.mail.app_config(self.public_url.host_str()),
+        }
+    }
+
+    /// A path from the configuration: relative ones are under `state_dir`.
+    pub fn state_path(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.state_dir.join(path)
         }
     }
 
@@ -299,6 +317,25 @@ impl Config {
             database: self.pdns_database_path(),
             schema: self.dns.pdns_schema.clone(),
             group: self.dns.pdns_group.clone(),
+            busy_timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    /// Where the mail provisioner writes.
+    pub fn mail_target(&self) -> konbit_provision::mail::MailTarget {
+        let m = &self.mail;
+        konbit_provision::mail::MailTarget {
+            lookup_db: self.state_path(&m.lookup_database),
+            group: m.lookup_group.clone(),
+            vmail_root: self.state_path(&m.vmail_root),
+            sieve_dir: self.state_path(&m.sieve_dir),
+            sievec: m.sievec.clone(),
+            mail_group: m.mail_group.clone(),
+            dkim: Some(konbit_provision::mail::DkimTarget {
+                dir: self.state_path(&m.dkim_dir),
+                pid_file: m.opendkim_pid_file.as_deref().map(|p| self.state_path(p)),
+                owner: m.opendkim_user.clone(),
+            }),
             busy_timeout: std::time::Duration::from_secs(5),
         }
     }
@@ -374,6 +411,9 @@ impl Config {
         }
         self.dns
             .template()
+            .map_err(|e| Box::new(figment::Error::from(e)))?;
+        self.mail
+            .check()
             .map_err(|e| Box::new(figment::Error::from(e)))?;
         if self.session.idle_minutes == 0 || self.session.absolute_hours == 0 {
             return Err(Box::new(figment::Error::from(

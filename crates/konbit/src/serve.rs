@@ -29,6 +29,10 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
     let bound = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(url = %config.public_url, listen = %bound, "Konbit is serving");
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
+    let mail_usage = config
+        .mail
+        .enabled
+        .then(|| tokio::spawn(mail_usage(app.clone(), config.mail_target())));
     let wake_path = crate::wakeup::socket_path(&config.state_dir);
     let waker = match crate::wakeup::listen(&wake_path, app.reconcile_wakeup.clone()) {
         Ok(task) => Some(task),
@@ -43,6 +47,9 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
     }));
     let result = konbit_web::serve(listener, state, shutdown_signal()).await;
     housekeeping.abort();
+    if let Some(task) = mail_usage {
+        task.abort();
+    }
     if let Some(task) = waker {
         task.abort();
         let _ = std::fs::remove_file(&wake_path);
@@ -77,7 +84,19 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
-/// Every ten minutes: purge accounts and domains whose grace period ended, and drop
+/// Every five minutes: measure the storage each mailbox uses, for the
+/// panel (Dovecot enforces the quota itself, on every delivery).
+async fn mail_usage(app: App, target: konbit_provision::mail::MailTarget) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        if let Err(e) = konbit_provision::mail::refresh_usage(&app.store, &target).await {
+            tracing::warn!(error = %e, "measuring mailbox storage failed");
+        }
+    }
+}
+
+/// Every ten minutes: purge accounts, mailboxes and domains whose grace period ended, and drop
 /// expired sessions so the table does not grow forever.
 async fn housekeeping(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -89,6 +108,11 @@ async fn housekeeping(app: App) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted accounts failed"),
+        }
+        match app.mailboxes().purge_expired(&Actor::system()).await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "purged deleted mailboxes"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging deleted mailboxes failed"),
         }
         match app.domains().purge_expired(&Actor::system()).await {
             Ok(ids) if !ids.is_empty() => {

@@ -127,7 +127,7 @@ impl PdnsDatabase {
         };
         db.ensure_schema(&target.schema).await?;
         if let Some(group) = &target.group {
-            share_with_group(path, group)?;
+            crate::files::share_with_group(path, group, "dns.pdns_group").map_err(unavailable)?;
         }
         Ok(db)
     }
@@ -473,41 +473,4 @@ async fn delete_tagged(
         }
     }
     Ok(names)
-}
-
-/// Gives the database directory and files to PowerDNS's group: the
-/// directory 2770 (WAL needs PowerDNS to create `-shm`), the files 0660,
-/// nothing for others.
-fn share_with_group(path: &Path, group: &str) -> Result<(), ProvisionError> {
-    use std::os::unix::fs::PermissionsExt;
-    let gid = group_id(group)
-        .ok_or_else(|| unavailable(format!("group {group} does not exist (dns.pdns_group)")))?;
-    let fail = |p: &Path, e: std::io::Error| unavailable(format!("{}: {e}", p.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::os::unix::fs::chown(dir, None, Some(gid)).map_err(|e| fail(dir, e))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o2770))
-            .map_err(|e| fail(dir, e))?;
-    }
-    let mut files = vec![path.to_owned()];
-    for suffix in ["-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        files.push(PathBuf::from(p));
-    }
-    for f in files.iter().filter(|f| f.exists()) {
-        std::os::unix::fs::chown(f, None, Some(gid)).map_err(|e| fail(f, e))?;
-        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o660))
-            .map_err(|e| fail(f, e))?;
-    }
-    Ok(())
-}
-
-/// The id of a group, from `/etc/group`.
-fn group_id(name: &str) -> Option<u32> {
-    let groups = std::fs::read_to_string("/etc/group").ok()?;
-    groups.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        (fields.next()? == name).then_some(())?;
-        fields.nth(1)?.parse().ok()
-    })
 }

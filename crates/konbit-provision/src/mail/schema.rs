@@ -11,8 +11,10 @@
 //! - `virtual_mailbox_maps`: enabled `mailboxes`;
 //! - `virtual_alias_maps`: `aliases` (one row per destination, joined with
 //!   commas by Postfix), plus every mailbox mapped to itself (enabled or
-//!   not), so that a `@domain` catch-all never takes a mailbox's mail, and a
-//!   disabled mailbox is refused at RCPT rather than caught;
+//!   not), so that a `@domain` catch-all never takes a mailbox's mail. Postfix
+//!   counts an address found there as known, so a disabled mailbox is
+//!   refused at RCPT by its own recipient check
+//!   ([`super::config::DISABLED_MAILBOX_QUERY`]) rather than caught;
 //! - `smtpd_sender_login_maps`: an enabled mailbox owns its own address, and
 //!   `sender_logins` adds the aliases its login may send as;
 //! - Dovecot passdb/userdb: enabled `mailboxes` (hash, home, quota).

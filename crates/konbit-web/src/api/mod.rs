@@ -7,6 +7,8 @@ pub(crate) mod audit;
 mod domain;
 mod domain_dto;
 mod dto;
+mod mail;
+mod mail_dto;
 mod quota_profile;
 mod token;
 mod user;
@@ -34,13 +36,16 @@ pub use dto::Problem;
     info(
         title = "Konbit API",
         version = "1",
-        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, and hosted mail. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(Problem)),
-    tags((name = "domains", description = "Domains (DNS zones served by the co-op's name servers), their records, DNSSEC and zone files. Scopes `domains:read` and `domains:write`."))
+    tags(
+        (name = "domains", description = "Domains (DNS zones served by the co-op's name servers), their records, DNSSEC and zone files. Scopes `domains:read` and `domains:write`."),
+        (name = "mail", description = "Hosted mail: a domain's mail and DKIM keys, mailboxes (named by address) and aliases. Scopes `mail:read` and `mail:write`. Passwords are never shown, nor their hashes.")
+    )
 )]
 struct ApiDoc;
 
@@ -88,6 +93,23 @@ pub fn router() -> OpenApiRouter<AppState> {
             domain::delete_record
         ))
         .routes(domain::zone_routes())
+        .routes(routes!(mail::mail_settings, mail::set_mail))
+        .routes(routes!(mail::rotate_dkim))
+        .routes(routes!(mail::list_mailboxes, mail::create_mailbox))
+        .routes(routes!(
+            mail::get_mailbox,
+            mail::update_mailbox,
+            mail::delete_mailbox
+        ))
+        .routes(routes!(mail::restore_mailbox))
+        .routes(routes!(mail::set_mailbox_password))
+        .routes(routes!(mail::set_autoreply))
+        .routes(routes!(mail::list_aliases, mail::create_alias))
+        .routes(routes!(
+            mail::get_alias,
+            mail::update_alias,
+            mail::delete_alias
+        ))
 }
 
 /// The routes an OpenAPI document declares.

@@ -577,6 +577,8 @@ struct ShowPage {
     errors: FormErrors,
     record: RecordForm,
     types: Vec<TypeChoice>,
+    /// The domain's mail, unless it is deleted.
+    mail: Option<super::mail::DomainMail>,
 }
 
 impl ShowPage {
@@ -625,6 +627,14 @@ pub(super) async fn show_page(
         .with_flash(query_value(&s.path, "flash").as_deref());
     l.title = d.name.display.clone();
     let types = type_choices(tr, &record.rtype);
+    let mail = if d.deleted {
+        None
+    } else {
+        match super::mail::domain_mail(state, s, name).await {
+            Ok(m) => Some(m),
+            Err(e) => return s.error(e).into_response(),
+        }
+    };
     render(
         s.tr,
         status,
@@ -638,6 +648,7 @@ pub(super) async fn show_page(
             errors,
             record,
             types,
+            mail,
         },
     )
 }

@@ -7,6 +7,7 @@ mod auth;
 mod dashboard;
 mod domain;
 mod impersonation;
+mod mail;
 mod password_reset;
 mod quota_profile;
 mod settings;
@@ -95,6 +96,37 @@ pub(crate) fn routes() -> RouteTable {
             )),
         )
         .get("/domains/{name}/export", domain::export)
+        .post("/domains/{name}/mail", mail::set_mail)
+        .post("/domains/{name}/mail/dkim", mail::rotate_dkim)
+        .get("/mail", mail::list)
+        .post("/mail/mailboxes", mail::create_mailbox)
+        .get("/mail/mailboxes/{address}", mail::show_mailbox)
+        .post("/mail/mailboxes/{address}/password", mail::set_password)
+        .post("/mail/mailboxes/{address}/quota", mail::set_quota)
+        .post("/mail/mailboxes/{address}/enabled", mail::set_enabled)
+        .post("/mail/mailboxes/{address}/autoreply", mail::set_autoreply)
+        .post("/mail/mailboxes/{address}/delete", mail::delete_mailbox)
+        .post("/mail/mailboxes/{address}/restore", mail::restore_mailbox)
+        .post("/mail/aliases", mail::create_alias)
+        .get("/mail/aliases/{id}", mail::show_alias)
+        .post("/mail/aliases/{id}", mail::update_alias)
+        .post("/mail/aliases/{id}/delete", mail::delete_alias)
+        // Public: a mailbox's user changes its password without a Konbit
+        // sign-in, and mail programs fetch their settings.
+        .get("/mail/password", mail::own_password_page)
+        .post("/mail/password", mail::own_password)
+        .get("/mail/config-v1.1.xml", mail::autoconfig)
+        .get(
+            "/.well-known/autoconfig/mail/config-v1.1.xml",
+            mail::autoconfig,
+        )
+        .add(
+            "POST",
+            crate::security::AUTODISCOVER_PATH,
+            axum::routing::post(mail::autodiscover).layer(axum::extract::DefaultBodyLimit::max(
+                mail::AUTODISCOVER_MAX_BYTES,
+            )),
+        )
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, Serialize)]
-struct Check {
-    name: &'static str,
-    ok: bool,
-    detail: String,
+pub(crate) struct Check {
+    pub(crate) name: &'static str,
+    pub(crate) ok: bool,
+    pub(crate) detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +54,9 @@ pub async fn run(format: Format, app: &App, config: &Config) -> ExitCode {
                 config.dns.nameservers.join(", ")
             },
         });
+    }
+    if config.mail.enabled {
+        checks.extend(super::doctor_mail::checks(config).await);
     }
     let report = Report {
         ok: checks.iter().all(|c| c.ok),

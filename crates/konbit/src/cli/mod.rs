@@ -5,7 +5,9 @@
 mod account;
 mod audit;
 mod doctor;
+mod doctor_mail;
 mod domain;
+mod mail;
 pub(crate) mod reconcile;
 mod token;
 mod user;
@@ -76,6 +78,15 @@ enum Command {
     /// Domains, their DNS records, zone import and export.
     #[command(subcommand)]
     Domain(domain::DomainCommand),
+    /// A domain's hosted mail: on, off, show, DKIM key rotation.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
+    /// Mailboxes: create, list, quota, password, automatic reply, delete and restore.
+    #[command(subcommand)]
+    Mailbox(mail::MailboxCommand),
+    /// Mail aliases and catch-alls.
+    #[command(subcommand)]
+    Alias(mail::AliasCommand),
     /// Check what Konbit depends on (state database, PowerDNS) and say what is wrong.
     Doctor,
     /// Print the OpenAPI document of the REST API.
@@ -122,6 +133,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::Audit(c) => audit::run(format, &app, &actor, c).await,
                 Command::Reconcile(a) => reconcile::run(format, &app, &config, a).await,
                 Command::Domain(c) => domain::run(format, &app, &actor, c).await,
+                Command::Mail(c) => mail::mail(format, &app, &actor, c).await,
+                Command::Mailbox(c) => mail::mailbox(format, &app, &actor, c).await,
+                Command::Alias(c) => mail::alias(format, &app, &actor, c).await,
                 Command::Doctor => doctor::run(format, &app, &config).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };

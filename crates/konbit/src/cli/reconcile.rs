@@ -32,6 +32,12 @@ pub(crate) fn registry(app: &App, config: &Config) -> Registry {
             app.config.zone_template.clone(),
         ));
     }
+    if config.mail.enabled {
+        registry = registry.register(konbit_provision::mail::MailProvisioner::new(
+            app.store.clone(),
+            config.mail_target(),
+        ));
+    }
     registry
 }
 
