@@ -66,9 +66,12 @@ struct World {
     owner_a_token_id: i64,
     /// A session of A's owner, for the route that ends one's own session.
     owner_a_session_id: i64,
-    /// A's domain and one of its records.
+    /// A's domain (mail on) and one of its records.
     domain_a: String,
     record_a: i64,
+    /// A mailbox and an alias of A's domain.
+    mailbox_a: String,
+    alias_a: i64,
 }
 
 async fn world() -> World {
@@ -143,6 +146,7 @@ async fn world() -> World {
             konbit_app::domain::CreateDomain {
                 account_id: a.0,
                 name: domain_a.clone(),
+                mail: Some(true),
                 ..Default::default()
             },
         )
@@ -163,10 +167,37 @@ async fn world() -> World {
         )
         .await
         .unwrap();
+    let mailbox_a = "ada@radio-a.test".to_owned();
+    t.app
+        .mailboxes()
+        .create(
+            &cli,
+            konbit_app::mailbox::CreateMailbox {
+                address: mailbox_a.clone(),
+                password: "a mailbox passphrase".into(),
+                quota_mb: Some(100),
+            },
+        )
+        .await
+        .unwrap();
+    let alias = t
+        .app
+        .mail_aliases()
+        .create(
+            &cli,
+            konbit_app::mail_alias::CreateAlias {
+                source: "info@radio-a.test".into(),
+                destinations: vec![mailbox_a.clone()],
+            },
+        )
+        .await
+        .unwrap();
     World {
         t,
         domain_a,
         record_a: record.id.0,
+        mailbox_a,
+        alias_a: alias.alias.id.0,
         owner_a_session_id,
         a: a.0,
         owner_a,
@@ -192,6 +223,8 @@ impl World {
             self.owner_a_session_id
         } else if route.starts_with("/api/v1/users/") {
             self.member_a.id.0
+        } else if route.contains("/aliases/") {
+            self.alias_a
         } else if route.contains("/domains/") {
             self.record_a
         } else {
@@ -203,6 +236,7 @@ impl World {
             .replace("{code}", "en")
             .replace("{token}", "1.not-a-valid-token")
             .replace("{name}", &self.domain_a)
+            .replace("{address}", &self.mailbox_a)
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -246,6 +280,7 @@ impl World {
                         "tokens:write",
                         "audit:read",
                         "domains:write",
+                        "mail:write",
                     ];
                     Some(
                         self.t
@@ -385,6 +420,54 @@ const J_RECORD: &[(&str, &str)] = &[(
     "json",
     r#"{"name":"www2","type":"A","ttl":300,"value":"192.0.2.2"}"#,
 )];
+const MAILBOX: &[(&str, &str)] = &[
+    ("local_part", "bob"),
+    ("domain", "radio-a.test"),
+    ("password", "a mailbox passphrase"),
+    ("password_confirm", "a mailbox passphrase"),
+    ("quota_mb", "10"),
+];
+const ALIAS: &[(&str, &str)] = &[
+    ("local_part", "team"),
+    ("domain", "radio-a.test"),
+    ("destinations", "ada@radio-a.test"),
+];
+const MB_PASSWORD: &[(&str, &str)] = &[
+    ("password", "another passphrase"),
+    ("password_confirm", "another passphrase"),
+];
+const AUTOREPLY: &[(&str, &str)] = &[
+    ("enabled", "on"),
+    ("subject", "Away"),
+    ("body", "Back soon."),
+    ("start_date", ""),
+    ("end_date", ""),
+];
+const OWN_PASSWORD: &[(&str, &str)] = &[
+    ("address", "ada@radio-a.test"),
+    ("current_password", "a wrong passphrase"),
+    ("new_password", "another passphrase"),
+    ("new_password_confirm", "another passphrase"),
+];
+const J_MAIL_OFF: &[(&str, &str)] = &[("json", r#"{"enabled":false}"#)];
+const J_MAILBOX: &[(&str, &str)] = &[(
+    "json",
+    r#"{"address":"bob@radio-a.test","password":"a mailbox passphrase","quota_mb":10}"#,
+)];
+const J_MAILBOX_PATCH: &[(&str, &str)] = &[("json", r#"{"enabled":false}"#)];
+const J_MB_PASSWORD: &[(&str, &str)] = &[("json", r#"{"password":"another passphrase"}"#)];
+const J_AUTOREPLY: &[(&str, &str)] = &[(
+    "json",
+    r#"{"enabled":true,"subject":"Away","body":"Back soon.","start_date":"","end_date":""}"#,
+)];
+const J_ALIAS: &[(&str, &str)] = &[(
+    "json",
+    r#"{"source":"team@radio-a.test","destinations":["ada@radio-a.test"]}"#,
+)];
+const J_ALIAS_PATCH: &[(&str, &str)] = &[(
+    "json",
+    r#"{"destinations":["ada@radio-a.test","friend@outside.example"]}"#,
+)];
 const J_ZONE: &[(&str, &str)] = &[(
     "json",
     r#"{"zone":"www3 300 IN A 192.0.2.3","dry_run":true}"#,
@@ -470,6 +553,35 @@ fn cases() -> Vec<Case> {
         c("GET",  "/domains/{name}/import",            &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
         c("POST", "/domains/{name}/import",            ZONE,       [S(303), S(404), S(200), S(200), S(200), S(303)]),
         c("GET",  "/domains/{name}/export",            &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        // Mail in the panel. Turning mail off is refused while A's domain
+        // has a mailbox and an alias.
+        c("POST", "/domains/{name}/mail",              &[("mail", "off")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/domains/{name}/mail/dkim",         &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/mail",                             &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/mail/mailboxes",                   MAILBOX,    [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/mail/mailboxes/{address}",         &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/mail/mailboxes/{address}/password", MB_PASSWORD, [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/mail/mailboxes/{address}/quota",   &[("quota_mb", "20")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/mail/mailboxes/{address}/enabled", &[("enabled", "off")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/mail/mailboxes/{address}/autoreply", AUTOREPLY, [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/mail/mailboxes/{address}/delete",  &[("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/mail/mailboxes/{address}/restore", &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/mail/aliases",                     ALIAS,      [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/mail/aliases/{id}",                &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/mail/aliases/{id}",                &[("destinations", "ada@radio-a.test\nfriend@outside.example")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/mail/aliases/{id}/delete",         &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        // Public mail pages: the same answer for everyone; a wrong current
+        // password changes nothing.
+        c("GET",  "/mail/password",                    &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("POST", "/mail/password",                    OWN_PASSWORD, [S(403), S(403), S(403), S(403), S(403), S(403)]),
+        c("GET",  "/mail/config-v1.1.xml",             &[],        [S(404), S(404), S(404), S(404), S(404), S(404)]),
+        c("GET",  "/.well-known/autoconfig/mail/config-v1.1.xml", &[], [S(404), S(404), S(404), S(404), S(404), S(404)]),
+        c("POST", "/autodiscover/autodiscover.xml",    &[],        [S(400), S(400), S(400), S(400), S(400), S(400)]),
         // REST API.
         c("GET",    "/api/v1/openapi.json",            &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
         c("GET",    "/api/v1/me",                      &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
@@ -513,6 +625,22 @@ fn cases() -> Vec<Case> {
         c("DELETE", "/api/v1/domains/{name}/records/{id}", &[],    [S(401), S(404), C(204), C(204), C(204), S(403)]),
         c("GET",    "/api/v1/domains/{name}/zone",     &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
         c("POST",   "/api/v1/domains/{name}/zone",     J_ZONE,     [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("GET",    "/api/v1/domains/{name}/mail",     &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PUT",    "/api/v1/domains/{name}/mail",     J_MAIL_OFF, [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/domains/{name}/mail/dkim/rotate", &[], [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("GET",    "/api/v1/mailboxes",               &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/mailboxes",               J_MAILBOX,  [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/mailboxes/{address}",     &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/mailboxes/{address}",     J_MAILBOX_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/mailboxes/{address}",     &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/mailboxes/{address}/restore", &[],    [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("PUT",    "/api/v1/mailboxes/{address}/password", J_MB_PASSWORD, [S(401), S(404), C(204), C(204), C(204), S(403)]),
+        c("PUT",    "/api/v1/mailboxes/{address}/autoreply", J_AUTOREPLY, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("GET",    "/api/v1/aliases",                 &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/aliases",                 J_ALIAS,    [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/aliases/{id}",            &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/aliases/{id}",            J_ALIAS_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/aliases/{id}",            &[],        [S(401), S(404), C(204), C(204), C(204), S(403)]),
     ]
 }
 
@@ -594,6 +722,13 @@ fn limited_token_expectation(method: &str, route: &str) -> Expect {
             S(200)
         }
         ("GET", "/api/v1/audit" | "/api/v1/audit.csv" | "/api/v1/domains") => S(200),
+        // Lists show only account B's mail; A's mailboxes and aliases do not
+        // exist for it.
+        ("GET", "/api/v1/mailboxes" | "/api/v1/aliases") => S(200),
+        ("POST", "/api/v1/mailboxes" | "/api/v1/aliases") => S(404),
+        (_, r) if r.starts_with("/api/v1/mailboxes/") || r.starts_with("/api/v1/aliases/") => {
+            S(404)
+        }
         // A domain of account A does not exist for a token of account B.
         (_, r) if r.starts_with("/api/v1/domains/{name}") => S(404),
         ("POST", "/api/v1/domains") => S(404),
@@ -623,6 +758,7 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
             "tokens:write",
             "audit:write",
             "domains:write",
+            "mail:write",
         ];
         let input = konbit_app::token::CreateToken {
             name: "garden only".into(),
@@ -666,7 +802,11 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
         if case.method == "GET"
             && matches!(
                 case.route,
-                "/api/v1/accounts" | "/api/v1/audit" | "/api/v1/audit.csv"
+                "/api/v1/accounts"
+                    | "/api/v1/audit"
+                    | "/api/v1/audit.csv"
+                    | "/api/v1/mailboxes"
+                    | "/api/v1/aliases"
             )
         {
             let api = w.t.api(creds.bearer.as_deref()).unwrap();
