@@ -83,6 +83,9 @@ impl MailAliasService<'_> {
         }
         let destinations = parse_destinations(&mut tx, &input.destinations).await?;
         check_rules(&mut tx, domain.account_id, None, &source, &destinations).await?;
+        let limits = tx.account_limits(domain.account_id).await?;
+        let usage = tx.account_usage(domain.account_id).await?;
+        konbit_core::quota::check(&limits, &usage, konbit_core::quota::Resource::Aliases, 1)?;
         let local = match &source {
             AliasSource::Address(a) => a.local().as_str().to_owned(),
             AliasSource::CatchAll(_) => String::new(),

@@ -308,10 +308,12 @@ impl Tx {
         exists.ok_or(StoreError::NotFound)?;
         let domains = self.count_domains(id).await?;
         let (mailboxes, mail_mb) = self.mailbox_usage(id).await?;
+        let aliases = self.count_mail_aliases(id).await?;
         Ok(Usage {
             domains: crate::to_u64(domains),
             mailboxes: crate::to_u64(mailboxes),
             mail_storage_mb: crate::to_u64(mail_mb),
+            aliases: crate::to_u64(aliases),
             ..Usage::default()
         })
     }

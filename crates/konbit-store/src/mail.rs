@@ -410,6 +410,16 @@ impl Tx {
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
+    /// An account's aliases (catch-alls included), for its quota.
+    pub async fn count_mail_aliases(&mut self, account: AccountId) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM mail_aliases WHERE account_id = $1")
+                .bind(account.0)
+                .fetch_one(self.conn())
+                .await?,
+        )
+    }
+
     pub async fn count_mail_of_domain(&mut self, domain: DomainId) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM mailboxes WHERE domain_id = $1) \

@@ -4,6 +4,7 @@
 //! (`info@café.example` or `info@xn--caf-dma.example`); aliases by their id.
 //! Scopes `mail:read` and `mail:write`.
 
+use super::domain::account_id;
 use super::account::created;
 use super::dto::{ListOf, Problem};
 use super::mail_dto::{
@@ -22,22 +23,6 @@ use konbit_app::mail_alias::{AliasQuery, CreateAlias};
 use konbit_app::mailbox::{AutoreplyInput, CreateMailbox, MailboxQuery, UpdateMailbox};
 use konbit_core::model::AccountId;
 
-/// Resolves an account given by name or by id, as the domain list does: a
-/// number is an id (a name starts with a letter), and an unknown name
-/// becomes an id no account has, so the service answers as for any
-/// account the caller may not see, after its own checks.
-async fn account_id(s: &AppState, ctx: &ApiCtx, account: &str) -> Result<AccountId, ApiError> {
-    let account = account.trim();
-    if let Ok(id) = account.parse::<i64>() {
-        return Ok(AccountId(id));
-    }
-    let mut tx = s.app.store.read().await.map_err(|e| ctx.error(e.into()))?;
-    match tx.account_by_name(account).await {
-        Ok(a) => Ok(a.id),
-        Err(konbit_store::StoreError::NotFound) => Ok(AccountId(0)),
-        Err(e) => Err(ctx.error(e.into())),
-    }
-}
 
 /// `?account=&domain=&deleted=` of the mailbox and alias lists.
 pub struct MailListQuery {

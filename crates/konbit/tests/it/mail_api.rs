@@ -490,6 +490,7 @@ async fn mail_api_mailbox_quotas_are_409() {
                 limits: QuotaLimits {
                     mailboxes: 1,
                     mail_storage_mb: 500,
+                    aliases: 1,
                     ..QuotaLimits::starter()
                 },
             },
@@ -547,6 +548,23 @@ async fn mail_api_mailbox_quotas_are_409() {
         Method::PATCH,
         "/api/v1/mailboxes/one@radio.example",
         &json!({ "quota_mb": 501 }),
+    )
+    .await
+    .problem(409, "quota_exceeded");
+    // Aliases count too (catch-alls included).
+    send(
+        &api,
+        Method::POST,
+        "/api/v1/aliases",
+        &json!({ "source": "info@radio.example", "destinations": ["one@radio.example"] }),
+    )
+    .await
+    .ok(201);
+    send(
+        &api,
+        Method::POST,
+        "/api/v1/aliases",
+        &json!({ "source": "@radio.example", "destinations": ["one@radio.example"] }),
     )
     .await
     .problem(409, "quota_exceeded");
