@@ -29,13 +29,16 @@
 //!
 //! # Permissions
 //!
-//! Postfix's daemons run as user `postfix` with only group `postfix`, and in
-//! WAL mode every reader must be able to write `-shm`. [`MailServer::start`]
-//! therefore makes the lookup database's directory `root:postfix 2770` and
-//! the database (and its `-wal`/`-shm`) `root:postfix 0660`, and adds
-//! `o+x` to `dir`; the directories above them must already be traversable
-//! (put the database inside the test's temp dir, as the tests do). Mail is
-//! stored as the Debian user `mail` under `dir/vmail`.
+//! [`MailServer::start`] adds `o+x` to `dir`, then prepares the directories
+//! with [`MailServices::prepare_dirs`], as `konbit mail-server setup` does
+//! in production: among others, the lookup database's directory becomes
+//! `root:postfix 2770` and the database (and its `-wal`/`-shm`)
+//! `root:postfix 0660`, since Postfix's daemons run as user `postfix` with
+//! only group `postfix`, and in WAL mode every reader must be able to write
+//! `-shm`. The directories above `dir` and the database must already be
+//! traversable (put the database inside the test's temp dir, as the tests
+//! do; `prepare_dirs` names the directory that is not). Mail is stored as
+//! the Debian user `mail` under `dir/vmail`.
 //!
 //! # OpenDKIM
 //!
@@ -414,8 +417,9 @@ impl MailServer {
     /// Render the configurations with [`MailServices`] under `dir`
     /// (`dir/postfix`, `dir/dovecot`, `dir/dkim`, mail in `dir/vmail`,
     /// automatic replies in `dir/sieve`, a self-signed certificate in
-    /// `dir/tls`), check them with the daemons' tools, fix the lookup
-    /// database's permissions, start OpenDKIM (if asked), Dovecot and
+    /// `dir/tls`), prepare the directories and the lookup database's
+    /// permissions ([`MailServices::prepare_dirs`]), check the files with
+    /// the daemons' tools, start OpenDKIM (if asked), Dovecot and
     /// Postfix on free 127.0.0.1 ports, and return once every listener
     /// accepts connections and every socket exists.
     pub async fn start_with(
@@ -435,7 +439,6 @@ impl MailServer {
             std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
         let lookup_db = std::path::absolute(lookup_db)
             .with_context(|| format!("resolving {}", lookup_db.display()))?;
-        let (postfix_uid, postfix_gid) = passwd_ids("postfix")?;
         let (mail_uid, mail_gid) = passwd_ids(MAIL_USER)?;
 
         // Postfix (user postfix) and Dovecot's login/mail processes must get
@@ -443,58 +446,21 @@ impl MailServer {
         let mode = fs::metadata(&dir)?.permissions().mode();
         fs::set_permissions(&dir, fs::Permissions::from_mode((mode & 0o7777) | 0o011))
             .with_context(|| format!("chmod {}", dir.display()))?;
-        let db_dir = lookup_db
-            .parent()
-            .ok_or_else(|| anyhow!("{} has no directory", lookup_db.display()))?;
-        chown_mode(db_dir, 0, postfix_gid, 0o2770)?;
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = lookup_db.clone().into_os_string();
-            file.push(suffix);
-            let file = PathBuf::from(file);
-            if file.exists() {
-                chown_mode(&file, 0, postfix_gid, 0o660)?;
-            }
-        }
-
-        let vmail = dir.join("vmail");
-        mkdir(&vmail)?;
-        chown_mode(&vmail, mail_uid, mail_gid, 0o770)?;
-        // Written by root (the provisioner), read by Dovecot's LMTP as `mail`.
-        let sieve = dir.join("sieve");
-        mkdir(&sieve)?;
-        chown_mode(&sieve, 0, mail_gid, 0o750)?;
         let postfix_dir = dir.join("postfix");
-        for sub in ["etc", "spool", "data"] {
-            mkdir(&postfix_dir.join(sub))?;
-        }
-        chown_mode(&postfix_dir.join("data"), postfix_uid, postfix_gid, 0o700)?;
         let dovecot_dir = dir.join("dovecot");
-        mkdir(&dovecot_dir.join("state"))?;
         let tls = dir.join("tls");
-        mkdir(&tls)?;
         let (tls_cert, tls_key) = (tls.join("cert.pem"), tls.join("key.pem"));
-        self_signed_cert(&tools.openssl, &tls_cert, &tls_key)?;
-
-        let dkim = if options.dkim {
-            let (dkim_uid, dkim_gid) = passwd_ids(DKIM_USER)?;
+        let dkim = options.dkim.then(|| {
             let dkim_dir = dir.join("dkim");
-            mkdir(&dkim_dir.join("keys"))?;
-            chown_mode(&dkim_dir.join("keys"), 0, dkim_gid, 0o750)?;
             let run = dkim_dir.join("run");
-            mkdir(&run)?;
-            // The socket is made after OpenDKIM drops to its user, and
-            // Postfix reaches it with group postfix only.
-            chown_mode(&run, dkim_uid, postfix_gid, 0o750)?;
-            Some(DkimSettings {
+            DkimSettings {
                 dir: dkim_dir,
                 socket: run.join("opendkim.sock"),
                 pid_file: run.join("opendkim.pid"),
                 user: DKIM_USER.to_owned(),
                 require_safe_keys: false,
-            })
-        } else {
-            None
-        };
+            }
+        });
 
         let ports = free_ports(5)?;
         let at = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -505,8 +471,8 @@ impl MailServer {
             mail_uid,
             paths: MailPaths {
                 lookup_db,
-                vmail_root: vmail,
-                sieve_dir: sieve,
+                vmail_root: dir.join("vmail"),
+                sieve_dir: dir.join("sieve"),
                 postfix_config_dir: postfix_dir.join("etc"),
                 postfix_queue_dir: postfix_dir.join("spool"),
                 postfix_data_dir: postfix_dir.join("data"),
@@ -529,6 +495,14 @@ impl MailServer {
             },
             dkim,
         };
+        // The directories with their owners and modes, the lookup
+        // database's shared with group postfix, as in production.
+        services.prepare_dirs().map_err(|e| anyhow!("{e}"))?;
+        self_signed_cert(
+            &tools.openssl,
+            &services.paths.tls_cert,
+            &services.paths.tls_key,
+        )?;
         let mail_tools = MailTools::default();
         // `postfix check` (part of it) creates the queue directories with
         // their owners, about 2 s the first time.

@@ -2,7 +2,7 @@
 //! variables (`__` nests: `KONBIT_SESSION__IDLE_MINUTES`). An error names the
 //! bad key and where its value came from.
 
-mod mail;
+pub mod mail;
 
 pub use mail::MailSection;
 
@@ -321,20 +321,22 @@ impl Config {
         }
     }
 
-    /// Where the mail provisioner writes.
+    /// Where the mail provisioner writes. With `[mail.server]`, the groups,
+    /// `sievec` and OpenDKIM's user and pid file default to what those
+    /// servers use (see [`MailSection::lookup_group`] and the others).
     pub fn mail_target(&self) -> konbit_provision::mail::MailTarget {
         let m = &self.mail;
         konbit_provision::mail::MailTarget {
             lookup_db: self.state_path(&m.lookup_database),
-            group: m.lookup_group.clone(),
+            group: m.lookup_group(),
             vmail_root: self.state_path(&m.vmail_root),
             sieve_dir: self.state_path(&m.sieve_dir),
-            sievec: m.sievec.clone(),
-            mail_group: m.mail_group.clone(),
+            sievec: m.sievec(),
+            mail_group: m.mail_group(),
             dkim: Some(konbit_provision::mail::DkimTarget {
                 dir: self.state_path(&m.dkim_dir),
-                pid_file: m.opendkim_pid_file.as_deref().map(|p| self.state_path(p)),
-                owner: m.opendkim_user.clone(),
+                pid_file: m.opendkim_pid_file().map(|p| self.state_path(&p)),
+                owner: m.opendkim_user(),
             }),
             busy_timeout: std::time::Duration::from_secs(5),
         }

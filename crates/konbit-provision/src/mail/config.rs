@@ -28,6 +28,11 @@
 //! Postfix runs with every service unchrooted (a chrooted smtpd cannot open
 //! the lookup database) and logs through `postlogd` when `maillog` is set,
 //! because containers and CI machines have no syslog.
+//!
+//! [`MailServices::prepare_dirs`] creates the directories the daemons use,
+//! each with the owner and mode its daemon needs, and
+//! [`MailServices::ensure_lookup_db`] the lookup database; `konbit
+//! mail-server setup` and the testkit's mail servers both go through them.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -966,6 +971,322 @@ plugin {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Directories
+// ---------------------------------------------------------------------------
+
+/// A system user's uid and primary gid: what a daemon runs as (Postfix and
+/// Dovecot's mail processes keep no supplementary groups).
+type Ids = (u32, u32);
+
+fn system_user(field: &'static str, name: &str, hint: &str) -> Result<Ids, ConfigError> {
+    crate::files::user_ids(name).ok_or_else(|| {
+        invalid(
+            field,
+            name,
+            format!("there is no such system user ({hint})"),
+        )
+    })
+}
+
+/// What [`make_dir`] does to a directory that exists already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    /// Leave its owner and mode: a daemon or the operator set them.
+    Keep,
+    /// Give it the owner and mode asked for.
+    Reset,
+}
+
+impl MailServices {
+    /// Create every directory the daemons use, with the owner and mode each
+    /// one needs, so that [`write_and_check`](Self::write_and_check) can
+    /// write and the daemons can start. Needs root. Idempotent.
+    ///
+    /// | directory | owner | mode |
+    /// | --- | --- | --- |
+    /// | `vmail_root` | `mail_user` and its group | 0770 |
+    /// | `sieve_dir` (written by Konbit, read by LMTP) | root, group of `mail_user` | 0750 |
+    /// | the lookup database's | group postfix (WAL: every reader writes `-shm`) | 2770 |
+    /// | `postfix_config_dir`, `dovecot_config_dir` | root | 0755 |
+    /// | `postfix_data_dir` | postfix | 0700 |
+    /// | `dkim.dir` | root (kept if it exists) | 0755 |
+    /// | `dkim.dir/keys` | root, group of `dkim.user` | 0750 |
+    /// | the DKIM socket's | `dkim.user`, group postfix | 0750 |
+    ///
+    /// The queue, Dovecot's `base_dir` and `state_dir`, the log files' and
+    /// the TLS files' directories are created if missing (the TLS ones
+    /// 0700: Postfix and Dovecot read the key as root) and otherwise left
+    /// as they are. Missing parents are created root 0711: the daemons'
+    /// users pass through them without listing them. Existing directories
+    /// above are not changed, but each daemon user must be able to pass
+    /// through them: the error names the one that stops it. The lookup
+    /// database's directory must hold nothing else, since group postfix may
+    /// write there.
+    pub fn prepare_dirs(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        let p = &self.paths;
+        let postfix = system_user(
+            "postfix user",
+            POSTFIX_USER,
+            "install Postfix: Debian package postfix",
+        )?;
+        let mail = system_user(
+            "mail_user",
+            &self.mail_user,
+            "create it, or use Debian's `mail`",
+        )?;
+        if mail.0 != self.mail_uid {
+            return Err(invalid(
+                "mail_uid",
+                self.mail_uid.to_string(),
+                format!("is not the uid of {} ({})", self.mail_user, mail.0),
+            ));
+        }
+        let dkim = match &self.dkim {
+            Some(d) => Some((
+                d,
+                system_user(
+                    "dkim.user",
+                    &d.user,
+                    "install OpenDKIM: Debian package opendkim",
+                )?,
+            )),
+            None => None,
+        };
+        let lookup_dir = parent("lookup_db", &p.lookup_db)?;
+        let mut others = vec![
+            ("vmail_root", p.vmail_root.as_path()),
+            ("sieve_dir", &p.sieve_dir),
+            ("postfix_config_dir", &p.postfix_config_dir),
+            ("postfix_queue_dir", &p.postfix_queue_dir),
+            ("postfix_data_dir", &p.postfix_data_dir),
+            ("dovecot_config_dir", &p.dovecot_config_dir),
+            ("dovecot_base_dir", &p.dovecot_base_dir),
+            ("dovecot_state_dir", &p.dovecot_state_dir),
+            ("tls_cert", &p.tls_cert),
+            ("tls_key", &p.tls_key),
+        ];
+        if let Some((d, _)) = &dkim {
+            others.extend([("dkim.dir", d.dir.as_path()), ("dkim.socket", &d.socket)]);
+        }
+        if let Some((field, other)) = others.iter().find(|(_, o)| o.starts_with(lookup_dir)) {
+            return Err(invalid(
+                "lookup_db",
+                p.lookup_db.display().to_string(),
+                format!(
+                    "its directory {} is given to group postfix (mode 2770), so it cannot also \
+                     hold {field} ({}): give the database a directory of its own",
+                    lookup_dir.display(),
+                    other.display()
+                ),
+            ));
+        }
+
+        make_dir(&p.vmail_root, Some(mail), 0o770, Existing::Reset)?;
+        make_dir(&p.sieve_dir, Some((0, mail.1)), 0o750, Existing::Reset)?;
+        make_dir(lookup_dir, Some((0, postfix.1)), 0o2770, Existing::Keep)?;
+        crate::files::share_with_group(&p.lookup_db, POSTFIX_USER, "postfix").map_err(
+            |message| ConfigError::Io {
+                path: p.lookup_db.clone(),
+                message,
+            },
+        )?;
+        make_dir(&p.postfix_config_dir, Some((0, 0)), 0o755, Existing::Reset)?;
+        // `postfix check` gives the queue's subdirectories their owners.
+        make_dir(&p.postfix_queue_dir, Some((0, 0)), 0o755, Existing::Keep)?;
+        make_dir(&p.postfix_data_dir, Some(postfix), 0o700, Existing::Reset)?;
+        make_dir(&p.dovecot_config_dir, Some((0, 0)), 0o755, Existing::Reset)?;
+        make_dir(&p.dovecot_base_dir, Some((0, 0)), 0o755, Existing::Keep)?;
+        make_dir(&p.dovecot_state_dir, Some((0, 0)), 0o755, Existing::Keep)?;
+        for (field, log) in [("maillog", &p.maillog), ("dovecot_log", &p.dovecot_log)] {
+            if let Some(log) = log.as_deref().filter(|l| !l.starts_with("/dev")) {
+                make_dir(parent(field, log)?, Some((0, 0)), 0o755, Existing::Keep)?;
+            }
+        }
+        for (field, file) in [("tls_cert", &p.tls_cert), ("tls_key", &p.tls_key)] {
+            make_dir(parent(field, file)?, Some((0, 0)), 0o700, Existing::Keep)?;
+        }
+        if let Some((d, ids)) = &dkim {
+            make_dir(&d.dir, Some((0, 0)), 0o755, Existing::Keep)?;
+            make_dir(&d.keys_dir(), Some((0, ids.1)), 0o750, Existing::Reset)?;
+            // OpenDKIM makes its socket after it dropped to its user;
+            // Postfix reaches it with group postfix alone.
+            let socket_dir = parent("dkim.socket", &d.socket)?;
+            make_dir(socket_dir, Some((ids.0, postfix.1)), 0o750, Existing::Reset)?;
+            make_dir(
+                parent("dkim.pid_file", &d.pid_file)?,
+                Some((0, 0)),
+                0o755,
+                Existing::Keep,
+            )?;
+        }
+
+        // (setting, its value, the directory to reach, who, as whom)
+        let mut reach = vec![
+            ("lookup_db", &p.lookup_db, lookup_dir, POSTFIX_USER, postfix),
+            (
+                "postfix_data_dir",
+                &p.postfix_data_dir,
+                &p.postfix_data_dir,
+                POSTFIX_USER,
+                postfix,
+            ),
+            (
+                "dovecot_base_dir",
+                &p.dovecot_base_dir,
+                &p.dovecot_base_dir,
+                POSTFIX_USER,
+                postfix,
+            ),
+            (
+                "vmail_root",
+                &p.vmail_root,
+                &p.vmail_root,
+                self.mail_user.as_str(),
+                mail,
+            ),
+            (
+                "sieve_dir",
+                &p.sieve_dir,
+                &p.sieve_dir,
+                self.mail_user.as_str(),
+                mail,
+            ),
+        ];
+        if let Some((d, ids)) = &dkim {
+            let socket_dir = parent("dkim.socket", &d.socket)?;
+            reach.push(("dkim.socket", &d.socket, socket_dir, d.user.as_str(), *ids));
+            reach.push(("dkim.socket", &d.socket, socket_dir, POSTFIX_USER, postfix));
+            reach.push(("dkim.dir", &d.dir, &d.dir, d.user.as_str(), *ids));
+        }
+        for (field, value, dir, who, ids) in reach {
+            reachable(field, value, dir, who, ids)?;
+        }
+        Ok(())
+    }
+
+    /// Create the lookup database (its schema, WAL mode, shared with group
+    /// postfix) if it does not exist yet, so that Postfix and Dovecot start
+    /// on tables rather than on an empty file. The mail provisioner does
+    /// the same on its first write.
+    pub async fn ensure_lookup_db(&self) -> Result<(), ConfigError> {
+        super::lookup::LookupDb::open(
+            &self.paths.lookup_db,
+            Some(POSTFIX_USER),
+            Duration::from_secs(5),
+        )
+        .await
+        .map(drop)
+        .map_err(|e| ConfigError::Io {
+            path: self.paths.lookup_db.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
+fn parent<'a>(field: &'static str, path: &'a Path) -> Result<&'a Path, ConfigError> {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .ok_or_else(|| invalid(field, path.display().to_string(), "has no directory"))
+}
+
+/// Create `dir` (missing parents root 0711) with this owner and mode; an
+/// existing one is changed only with [`Existing::Reset`].
+fn make_dir(
+    dir: &Path,
+    owner: Option<Ids>,
+    mode: u32,
+    existing: Existing,
+) -> Result<(), ConfigError> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .skip(1)
+        .take_while(|a| !a.exists())
+        .collect();
+    for a in missing.into_iter().rev() {
+        create_dir(a, None, 0o711)?;
+    }
+    let created = create_dir(dir, owner, mode)?;
+    if !created && existing == Existing::Reset {
+        set_owner_mode(dir, owner, mode)?;
+    }
+    Ok(())
+}
+
+/// Create one directory with this owner and mode; `false` if it existed.
+fn create_dir(dir: &Path, owner: Option<Ids>, mode: u32) -> Result<bool, ConfigError> {
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            set_owner_mode(dir, owner, mode)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            if fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+                Ok(false)
+            } else {
+                Err(invalid(
+                    "directory",
+                    dir.display().to_string(),
+                    "exists and is not a directory",
+                ))
+            }
+        }
+        Err(e) => Err(io_error(dir, &e)),
+    }
+}
+
+fn set_owner_mode(dir: &Path, owner: Option<Ids>, mode: u32) -> Result<(), ConfigError> {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid)).map_err(|e| io_error(dir, &e))?;
+    }
+    // Explicitly: the umask narrows the mode given at creation.
+    fs::set_permissions(dir, fs::Permissions::from_mode(mode)).map_err(|e| io_error(dir, &e))
+}
+
+/// Whether the user `who` (running with only its primary group) may pass
+/// through every directory down to and including `dir`, which `field`'s
+/// `value` needs.
+fn reachable(
+    field: &'static str,
+    value: &Path,
+    dir: &Path,
+    who: &str,
+    ids: Ids,
+) -> Result<(), ConfigError> {
+    use std::os::unix::fs::MetadataExt;
+    let (uid, gid) = ids;
+    if uid == 0 {
+        return Ok(());
+    }
+    for a in dir.ancestors() {
+        let meta = fs::metadata(a).map_err(|e| io_error(a, &e))?;
+        let bit = if meta.uid() == uid {
+            0o100
+        } else if meta.gid() == gid {
+            0o010
+        } else {
+            0o001
+        };
+        if meta.mode() & bit == 0 {
+            return Err(invalid(
+                field,
+                value.display().to_string(),
+                format!(
+                    "the user {who} cannot reach it: {} (owner {}:{}, mode {:04o}) does not let \
+                     it through; allow it with `chmod o+x {}`, or choose a directory it can reach",
+                    a.display(),
+                    meta.uid(),
+                    meta.gid(),
+                    meta.mode() & 0o7777,
+                    a.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The pid in `pid_file`, if it is a live `opendkim`.
 fn opendkim_pid(pid_file: &Path) -> Result<u32, String> {
     let text =
@@ -1622,6 +1943,65 @@ mod tests {
         assert!(!new_path.exists());
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    }
+
+    /// As root with Postfix and OpenDKIM installed: every directory gets
+    /// its owner and mode, missing parents are made passable, and a
+    /// directory that shuts a daemon user out, or a lookup database that
+    /// shares its directory, is refused with the path to fix.
+    #[test]
+    fn prepare_dirs_gives_each_daemon_its_directories() {
+        use std::os::unix::fs::MetadataExt;
+        let ids = |u: &str| crate::files::user_ids(u);
+        let root_user = fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0);
+        let (Some(postfix), Some(dkim), Some(mail), true) =
+            (ids("postfix"), ids("opendkim"), ids("mail"), root_user)
+        else {
+            eprintln!("SKIPPED: needs root and the users postfix, opendkim and mail");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let root = dir.path().join("state");
+        let mut s = services(&root);
+        s.mail_uid = mail.0;
+        s.prepare_dirs().unwrap();
+        // Twice: nothing to change the second time.
+        s.prepare_dirs().unwrap();
+        let owner_mode = |rel: &str| {
+            let m = fs::metadata(root.join(rel)).unwrap();
+            (m.uid(), m.gid(), m.mode() & 0o7777)
+        };
+        assert_eq!(owner_mode(""), (0, 0, 0o711));
+        assert_eq!(owner_mode("vmail"), (mail.0, mail.1, 0o770));
+        assert_eq!(owner_mode("sieve"), (0, mail.1, 0o750));
+        assert_eq!(owner_mode("lookup"), (0, postfix.1, 0o2770));
+        assert_eq!(owner_mode("postfix/etc"), (0, 0, 0o755));
+        assert_eq!(owner_mode("postfix/data"), (postfix.0, postfix.1, 0o700));
+        assert_eq!(owner_mode("tls"), (0, 0, 0o700));
+        assert_eq!(owner_mode("dkim"), (0, 0, 0o755));
+        assert_eq!(owner_mode("dkim/keys"), (0, dkim.1, 0o750));
+        assert_eq!(owner_mode("dkim/run"), (dkim.0, postfix.1, 0o750));
+        assert!(root.join("dovecot/run").is_dir() && root.join("dovecot/state").is_dir());
+
+        let mut shared = services(&root);
+        shared.mail_uid = mail.0;
+        shared.paths.lookup_db = root.join("mail.sqlite3");
+        let err = shared.prepare_dirs().unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { field: "lookup_db", reason, .. }
+                if reason.contains("directory of its own")),
+            "{err}"
+        );
+
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let err = s.prepare_dirs().unwrap_err().to_string();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(err.contains("cannot reach"), "{err}");
+        assert!(
+            err.contains(&format!("chmod o+x {}", dir.path().display())),
+            "{err}"
+        );
     }
 
     /// The real checkers, when installed and run as root: the rendered

@@ -8,6 +8,7 @@ mod doctor;
 mod doctor_mail;
 mod domain;
 mod mail;
+mod mail_setup;
 pub(crate) mod reconcile;
 mod token;
 mod user;
@@ -87,6 +88,9 @@ enum Command {
     /// Mail aliases and catch-alls.
     #[command(subcommand)]
     Alias(mail::AliasCommand),
+    /// The mail servers: write and check Postfix's, Dovecot's and OpenDKIM's configuration.
+    #[command(subcommand, name = "mail-server")]
+    MailServer(mail_setup::MailServerCommand),
     /// Check what Konbit depends on (state database, PowerDNS) and say what is wrong.
     Doctor,
     /// Print the OpenAPI document of the REST API.
@@ -136,6 +140,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::Mail(c) => mail::mail(format, &app, &actor, c).await,
                 Command::Mailbox(c) => mail::mailbox(format, &app, &actor, c).await,
                 Command::Alias(c) => mail::alias(format, &app, &actor, c).await,
+                Command::MailServer(c) => mail_setup::run(format, &config, c).await,
                 Command::Doctor => doctor::run(format, &app, &config).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };

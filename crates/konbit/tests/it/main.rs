@@ -19,6 +19,7 @@ mod mail;
 mod mail_api;
 mod mail_cli;
 mod mail_panel;
+mod mail_setup;
 mod matrix;
 mod password_reset;
 mod rate_limit;
