@@ -36,8 +36,8 @@ pub async fn generate(openssl: &Path, bits: u32) -> Result<DkimKey, String> {
         .args(["genpkey", "-algorithm", "RSA", "-pkeyopt"])
         .arg(format!("rsa_keygen_bits:{bits}"));
     let private = run(genpkey, None).await?;
-    let private_pem =
-        String::from_utf8(private).map_err(|_| "openssl wrote a key that is not text".to_owned())?;
+    let private_pem = String::from_utf8(private)
+        .map_err(|_| "openssl wrote a key that is not text".to_owned())?;
     if !private_pem.starts_with("-----BEGIN PRIVATE KEY-----") {
         return Err("openssl did not write a PKCS#8 private key".into());
     }

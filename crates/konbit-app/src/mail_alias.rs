@@ -265,7 +265,9 @@ async fn check_rules(
         .await?;
     let mut aliases: Vec<Alias> = Vec::with_capacity(stored.len() + 1);
     for a in stored.into_iter().filter(|a| Some(a.id) != replacing) {
-        let dests = parse_destinations(tx, &a.destinations).await.unwrap_or_default();
+        let dests = parse_destinations(tx, &a.destinations)
+            .await
+            .unwrap_or_default();
         aliases.push((a.source, dests));
     }
     aliases.push((source.clone(), destinations.to_vec()));

@@ -71,9 +71,12 @@ impl MailDomainService<'_> {
     /// Turns mail on: a DKIM key if the domain has none, the mail records in
     /// its zone, and the domain's mail queued.
     pub async fn enable(&self, actor: &Actor, name: &str) -> Result<MailSettings> {
-        let key = dkim_key::generate(&self.app.config.mail.openssl, self.app.config.mail.dkim_bits)
-            .await
-            .map_err(AppError::Internal)?;
+        let key = dkim_key::generate(
+            &self.app.config.mail.openssl,
+            self.app.config.mail.dkim_bits,
+        )
+        .await
+        .map_err(AppError::Internal)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
         let domain = find_domain(&mut tx, actor, name, true).await?;
@@ -134,7 +137,9 @@ impl MailDomainService<'_> {
         let public: Vec<DkimPublicKey> = keys.iter().map(public_of).collect();
         let records = mail_records(&self.dns_settings(), &public);
         self.add_records(tx, domain, &records, now).await?;
-        let g = tx.bump_mail_domain(domain.id, domain.account_id, now).await?;
+        let g = tx
+            .bump_mail_domain(domain.id, domain.account_id, now)
+            .await?;
         tx.enqueue(KIND, domain.id.0, g, now).await?;
         Ok(())
     }
@@ -161,7 +166,9 @@ impl MailDomainService<'_> {
         tx.set_domain_mail(domain.id, false).await?;
         tx.delete_managed_records(domain.id, MANAGED, None).await?;
         bump_zone(&mut tx, domain.id, now).await?;
-        let g = tx.bump_mail_domain(domain.id, domain.account_id, now).await?;
+        let g = tx
+            .bump_mail_domain(domain.id, domain.account_id, now)
+            .await?;
         tx.enqueue(KIND, domain.id.0, g, now).await?;
         audit(
             &mut tx,
@@ -185,9 +192,12 @@ impl MailDomainService<'_> {
 
     /// A new signing key; the previous one stays published, older ones go.
     pub async fn rotate_dkim(&self, actor: &Actor, name: &str) -> Result<MailSettings> {
-        let key = dkim_key::generate(&self.app.config.mail.openssl, self.app.config.mail.dkim_bits)
-            .await
-            .map_err(AppError::Internal)?;
+        let key = dkim_key::generate(
+            &self.app.config.mail.openssl,
+            self.app.config.mail.dkim_bits,
+        )
+        .await
+        .map_err(AppError::Internal)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
         let domain = find_domain(&mut tx, actor, name, true).await?;
@@ -221,7 +231,9 @@ impl MailDomainService<'_> {
             .filter(|r| r.name.ends_with("._domainkey"))
             .collect();
         self.add_records(&mut tx, &domain, &records, now).await?;
-        let g = tx.bump_mail_domain(domain.id, domain.account_id, now).await?;
+        let g = tx
+            .bump_mail_domain(domain.id, domain.account_id, now)
+            .await?;
         tx.enqueue(KIND, domain.id.0, g, now).await?;
         audit(
             &mut tx,

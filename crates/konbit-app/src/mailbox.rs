@@ -132,7 +132,10 @@ impl MailboxService<'_> {
         }
         check_mail_on(&domain)?;
         let account = domain.account_id;
-        if tx.mail_alias_by_source(domain.id, address.local().as_str()).await? {
+        if tx
+            .mail_alias_by_source(domain.id, address.local().as_str())
+            .await?
+        {
             return Err(AppError::invalid(FieldError::new(
                 "address",
                 Rule::AliasIsMailbox,

@@ -18,7 +18,10 @@ pub async fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<Output, 
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(Ok(output)) => Ok(output),
         Ok(Err(e)) => Err(format!("running {what}: {e}")),
-        Err(_) => Err(format!("{what} did not finish within {} s", timeout.as_secs())),
+        Err(_) => Err(format!(
+            "{what} did not finish within {} s",
+            timeout.as_secs()
+        )),
     }
 }
 
@@ -48,7 +51,9 @@ mod tests {
         let mut cmd = Command::new("sleep");
         cmd.arg("5");
         let started = std::time::Instant::now();
-        let err = run_bounded(cmd, Duration::from_millis(200)).await.unwrap_err();
+        let err = run_bounded(cmd, Duration::from_millis(200))
+            .await
+            .unwrap_err();
         assert!(err.contains("did not finish"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(4));
     }

@@ -21,9 +21,7 @@ pub use domain::{
     ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
 };
 pub use error::StoreError;
-pub use mail::{
-    AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbox, ServedMailbox,
-};
+pub use mail::{AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbox, ServedMailbox};
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::{QueueRow, tracks_status};
 pub use session::{NewSessionRow, SessionListing, SessionRow};

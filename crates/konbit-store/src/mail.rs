@@ -75,8 +75,10 @@ pub struct MailDomainSource {
     pub dkim_keys: Vec<DkimKeyRow>,
 }
 
-const MAILBOX_SELECT: &str = "SELECT m.*, d.name AS domain_name FROM mailboxes m JOIN domains d ON d.id = m.domain_id";
-const ALIAS_SELECT: &str = "SELECT a.*, d.name AS domain_name FROM mail_aliases a JOIN domains d ON d.id = a.domain_id";
+const MAILBOX_SELECT: &str =
+    "SELECT m.*, d.name AS domain_name FROM mailboxes m JOIN domains d ON d.id = m.domain_id";
+const ALIAS_SELECT: &str =
+    "SELECT a.*, d.name AS domain_name FROM mail_aliases a JOIN domains d ON d.id = a.domain_id";
 
 fn provision_from_row(row: &SqliteRow) -> Result<ProvisionState> {
     let status: String = row.try_get("status")?;
@@ -227,12 +229,17 @@ impl Tx {
 
     /// Every domain that has a mail row, for the full resync.
     pub async fn mail_domain_ids(&mut self) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM mail_domains ORDER BY id")
-            .fetch_all(self.conn())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM mail_domains ORDER BY id")
+                .fetch_all(self.conn())
+                .await?,
+        )
     }
 
-    pub async fn mail_domain_ids_of_account(&mut self, account: AccountId) -> Result<Vec<DomainId>> {
+    pub async fn mail_domain_ids_of_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<DomainId>> {
         let ids: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM mail_domains WHERE account_id = $1 ORDER BY id")
                 .bind(account.0)
@@ -337,11 +344,13 @@ impl Tx {
     }
 
     pub async fn mailbox(&mut self, id: MailboxId) -> Result<Mailbox> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{MAILBOX_SELECT} WHERE m.id = $1")))
-            .bind(id.0)
-            .fetch_optional(self.conn())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MAILBOX_SELECT} WHERE m.id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         mailbox_from_row(&row)
     }
 
@@ -625,11 +634,13 @@ impl Tx {
     }
 
     pub async fn mail_alias(&mut self, id: MailAliasId) -> Result<MailAlias> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ALIAS_SELECT} WHERE a.id = $1")))
-            .bind(id.0)
-            .fetch_optional(self.conn())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ALIAS_SELECT} WHERE a.id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let destinations = self.destinations(id).await?;
         alias_from_row(&row, destinations)
     }
@@ -644,7 +655,11 @@ impl Tx {
     }
 
     /// Whether the domain has an alias with this local part ('' = catch-all).
-    pub async fn mail_alias_by_source(&mut self, domain: DomainId, local_part: &str) -> Result<bool> {
+    pub async fn mail_alias_by_source(
+        &mut self,
+        domain: DomainId,
+        local_part: &str,
+    ) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM mail_aliases WHERE domain_id = $1 AND local_part = $2",
         )
@@ -686,11 +701,7 @@ impl Tx {
 
     // ----- DKIM -----------------------------------------------------------
 
-    pub async fn insert_dkim_key(
-        &mut self,
-        domain: DomainId,
-        key: &DkimKeyRow,
-    ) -> Result<()> {
+    pub async fn insert_dkim_key(&mut self, domain: DomainId, key: &DkimKeyRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO dkim_keys (domain_id, selector, private_key, public_key, created_at) \
              VALUES ($1, $2, $3, $4, $5)",

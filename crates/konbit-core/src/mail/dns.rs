@@ -66,14 +66,22 @@ pub fn mail_records(s: &MailDnsSettings, dkim: &[DkimPublicKey]) -> Vec<RecordIn
     }
     if let Some(host) = &s.autoconfig_host {
         out.push(record("autoconfig", "CNAME", host.to_string()));
-        out.push(record("_autodiscover._tcp", "SRV", format!("0 0 443 {host}")));
+        out.push(record(
+            "_autodiscover._tcp",
+            "SRV",
+            format!("0 0 443 {host}"),
+        ));
     }
     if let Some(imap) = &s.imap_host {
         out.push(record("_imaps._tcp", "SRV", format!("0 1 993 {imap}")));
     }
     if let Some(smtp) = &s.smtp_host {
         out.push(record("_submission._tcp", "SRV", format!("0 1 587 {smtp}")));
-        out.push(record("_submissions._tcp", "SRV", format!("0 1 465 {smtp}")));
+        out.push(record(
+            "_submissions._tcp",
+            "SRV",
+            format!("0 1 465 {smtp}"),
+        ));
     }
     out
 }

@@ -59,7 +59,6 @@ pub mod postfix_queries {
         "SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1";
     pub const ALIASES: &str = "SELECT destination FROM aliases WHERE source = '%s' \
          UNION SELECT address FROM mailboxes WHERE address = '%s'";
-    pub const SENDER_LOGINS: &str =
-        "SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1 \
+    pub const SENDER_LOGINS: &str = "SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1 \
          UNION SELECT login FROM sender_logins WHERE address = '%s'";
 }

@@ -45,7 +45,11 @@ pub(super) fn zone_routes() -> UtoipaMethodRouter<AppState> {
 /// id no account has: the service then answers as for any account the
 /// caller may not see, after its own checks, so the answer never tells a
 /// caller without the scope which names exist.
-pub(super) async fn account_id(s: &AppState, ctx: &ApiCtx, account: &str) -> Result<AccountId, ApiError> {
+pub(super) async fn account_id(
+    s: &AppState,
+    ctx: &ApiCtx,
+    account: &str,
+) -> Result<AccountId, ApiError> {
     let account = account.trim();
     if let Ok(id) = account.parse::<i64>() {
         return Ok(AccountId(id));

@@ -4,8 +4,8 @@
 //! (`info@café.example` or `info@xn--caf-dma.example`); aliases by their id.
 //! Scopes `mail:read` and `mail:write`.
 
-use super::domain::account_id;
 use super::account::created;
+use super::domain::account_id;
 use super::dto::{ListOf, Problem};
 use super::mail_dto::{
     AliasDto, AutoreplyBody, CreateAliasBody, CreateMailboxBody, MailSettingsDto, MailSwitchBody,
@@ -22,7 +22,6 @@ use axum::response::Response;
 use konbit_app::mail_alias::{AliasQuery, CreateAlias};
 use konbit_app::mailbox::{AutoreplyInput, CreateMailbox, MailboxQuery, UpdateMailbox};
 use konbit_core::model::AccountId;
-
 
 /// `?account=&domain=&deleted=` of the mailbox and alias lists.
 pub struct MailListQuery {

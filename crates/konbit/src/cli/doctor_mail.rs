@@ -12,25 +12,31 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 pub(crate) async fn checks(config: &Config) -> Vec<Check> {
     let mut out = vec![lookup_database(config)];
     let smtp = config.mail.smtp_address;
-    out.push(check("postfix smtp", smtp.to_string(), async move {
-        let stream = tokio::net::TcpStream::connect(smtp).await?;
-        greeting(stream, "220", Some(("EHLO konbit-doctor\r\n", "250"))).await
-    })
-    .await);
+    out.push(
+        check("postfix smtp", smtp.to_string(), async move {
+            let stream = tokio::net::TcpStream::connect(smtp).await?;
+            greeting(stream, "220", Some(("EHLO konbit-doctor\r\n", "250"))).await
+        })
+        .await,
+    );
     let imap = config.mail.imap_address;
-    out.push(check("dovecot imap", imap.to_string(), async move {
-        let stream = tokio::net::TcpStream::connect(imap).await?;
-        greeting(stream, "* OK", None).await
-    })
-    .await);
+    out.push(
+        check("dovecot imap", imap.to_string(), async move {
+            let stream = tokio::net::TcpStream::connect(imap).await?;
+            greeting(stream, "* OK", None).await
+        })
+        .await,
+    );
     if let Some(socket) = &config.mail.lmtp_socket {
         let path = config.state_path(socket);
         let shown = path.display().to_string();
-        out.push(check("dovecot lmtp", shown, async move {
-            let stream = tokio::net::UnixStream::connect(&path).await?;
-            greeting(stream, "220", Some(("LHLO konbit-doctor\r\n", "250"))).await
-        })
-        .await);
+        out.push(
+            check("dovecot lmtp", shown, async move {
+                let stream = tokio::net::UnixStream::connect(&path).await?;
+                greeting(stream, "220", Some(("LHLO konbit-doctor\r\n", "250"))).await
+            })
+            .await,
+        );
     }
     out
 }
@@ -145,7 +151,11 @@ mod tests {
     async fn an_smtp_server_passes_and_something_else_fails() {
         let smtp = fake_server(b"220 mx ESMTP\r\n250-mx\r\n250 8BITMIME\r\n").await;
         let s = tokio::net::TcpStream::connect(smtp).await.unwrap();
-        assert!(greeting(s, "220", Some(("EHLO x\r\n", "250"))).await.is_ok());
+        assert!(
+            greeting(s, "220", Some(("EHLO x\r\n", "250")))
+                .await
+                .is_ok()
+        );
         let http = fake_server(b"HTTP/1.1 400 Bad Request\r\n").await;
         let s = tokio::net::TcpStream::connect(http).await.unwrap();
         let err = greeting(s, "220", None).await.unwrap_err();

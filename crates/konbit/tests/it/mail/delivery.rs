@@ -34,12 +34,21 @@ async fn a_mailbox_created_through_the_api_receives_mail_read_over_imap() {
     assert!(text.contains("On se retrouve"), "{text}");
     // The mailbox is live in the API too.
     env.until_applied("radio.test").await;
-    let v = env.call(Method::GET, "/api/v1/mailboxes/ada@radio.test", json!(null), 200).await;
+    let v = env
+        .call(
+            Method::GET,
+            "/api/v1/mailboxes/ada@radio.test",
+            json!(null),
+            200,
+        )
+        .await;
     assert_eq!(v["status"], "applied", "{v:#}");
     // A wrong password is refused; the right one still works.
-    assert!(!imap_login_ok(env.mail.imap_addr(), "ada@radio.test", "wrong password!!")
-        .await
-        .unwrap());
+    assert!(
+        !imap_login_ok(env.mail.imap_addr(), "ada@radio.test", "wrong password!!")
+            .await
+            .unwrap()
+    );
     // A new password set from the API is the one Dovecot checks.
     env.call(
         Method::PUT,
@@ -50,9 +59,13 @@ async fn a_mailbox_created_through_the_api_receives_mail_read_over_imap() {
     .await;
     let mut changed = false;
     for _ in 0..200 {
-        if imap_login_ok(env.mail.imap_addr(), "ada@radio.test", "a brand new passphrase")
-            .await
-            .unwrap()
+        if imap_login_ok(
+            env.mail.imap_addr(),
+            "ada@radio.test",
+            "a brand new passphrase",
+        )
+        .await
+        .unwrap()
         {
             changed = true;
             break;
@@ -60,9 +73,11 @@ async fn a_mailbox_created_through_the_api_receives_mail_read_over_imap() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(changed, "the new password never worked");
-    assert!(!imap_login_ok(env.mail.imap_addr(), "ada@radio.test", PASSWORD)
-        .await
-        .unwrap());
+    assert!(
+        !imap_login_ok(env.mail.imap_addr(), "ada@radio.test", PASSWORD)
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,23 +172,47 @@ async fn disabled_and_deleted_mailboxes_are_refused_at_rcpt_even_with_a_catch_al
         200,
     )
     .await;
-    env.call(Method::DELETE, "/api/v1/mailboxes/bob@radio.test", json!(null), 200)
-        .await;
+    env.call(
+        Method::DELETE,
+        "/api/v1/mailboxes/bob@radio.test",
+        json!(null),
+        200,
+    )
+    .await;
     env.until_applied("radio.test").await;
     for rcpt in ["ada@radio.test", "bob@radio.test"] {
         let err = send(env.mail.smtp_addr(), OUTSIDE, &[rcpt], "hello", "hi", None)
             .await
             .unwrap_err();
-        assert!(err.contains("550") || err.contains("5.1.1"), "{rcpt}: {err}");
-        assert!(!imap_login_ok(env.mail.imap_addr(), rcpt, PASSWORD).await.unwrap());
+        assert!(
+            err.contains("550") || err.contains("5.1.1"),
+            "{rcpt}: {err}"
+        );
+        assert!(
+            !imap_login_ok(env.mail.imap_addr(), rcpt, PASSWORD)
+                .await
+                .unwrap()
+        );
     }
     // Restored, bob's address works again.
-    env.call(Method::POST, "/api/v1/mailboxes/bob@radio.test/restore", json!(null), 200)
-        .await;
+    env.call(
+        Method::POST,
+        "/api/v1/mailboxes/bob@radio.test/restore",
+        json!(null),
+        200,
+    )
+    .await;
     env.until_login("bob@radio.test").await;
-    send(env.mail.smtp_addr(), OUTSIDE, &["bob@radio.test"], "back", "hi", None)
-        .await
-        .unwrap();
+    send(
+        env.mail.smtp_addr(),
+        OUTSIDE,
+        &["bob@radio.test"],
+        "back",
+        "hi",
+        None,
+    )
+    .await
+    .unwrap();
     until_count(&env, "bob@radio.test", 1).await;
     assert_eq!(
         konbit_testkit::mail::imap_count(env.mail.imap_addr(), "cleo@radio.test", PASSWORD)
@@ -192,16 +231,34 @@ async fn over_quota_mail_is_refused_and_the_mailbox_stays_intact() {
     env.mailbox("ada@radio.test", 1).await;
     env.until_login("ada@radio.test").await;
     let big = "Lorem ipsum dolor sit amet. ".repeat(25_000); // about 700 KB
-    send(env.mail.smtp_addr(), OUTSIDE, &["ada@radio.test"], "first", &big, None)
-        .await
-        .unwrap();
+    send(
+        env.mail.smtp_addr(),
+        OUTSIDE,
+        &["ada@radio.test"],
+        "first",
+        &big,
+        None,
+    )
+    .await
+    .unwrap();
     until_count(&env, "ada@radio.test", 1).await;
     // 1 MB + 10 % grace: the second one does not fit. It is refused while
     // the sender is still connected, or bounced; never stored.
-    let _ = send(env.mail.smtp_addr(), OUTSIDE, &["ada@radio.test"], "second", &big, None).await;
+    let _ = send(
+        env.mail.smtp_addr(),
+        OUTSIDE,
+        &["ada@radio.test"],
+        "second",
+        &big,
+        None,
+    )
+    .await;
     // 5.2.2: "mailbox full", whether said at RCPT or in the bounce.
     env.mail
-        .wait_for_maillog(&["ada@radio.test", "5.2.2"], std::time::Duration::from_secs(15))
+        .wait_for_maillog(
+            &["ada@radio.test", "5.2.2"],
+            std::time::Duration::from_secs(15),
+        )
         .await
         .unwrap();
     until_count(&env, "ada@radio.test", 1).await;
@@ -226,7 +283,14 @@ async fn over_quota_mail_is_refused_and_the_mailbox_stays_intact() {
     )
     .await
     .unwrap();
-    let v = env.call(Method::GET, "/api/v1/mailboxes/ada@radio.test", json!(null), 200).await;
+    let v = env
+        .call(
+            Method::GET,
+            "/api/v1/mailboxes/ada@radio.test",
+            json!(null),
+            200,
+        )
+        .await;
     let used = v["used_bytes"].as_u64().unwrap();
     assert!(used > 600_000 && used < 1_100_000, "used_bytes {used}");
 }

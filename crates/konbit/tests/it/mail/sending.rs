@@ -35,7 +35,11 @@ async fn other_account(env: &MailEnv) {
         ),
     ] {
         let res = api.send_json(method, path, &body).await.unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.text().await.unwrap());
+        assert!(
+            res.status().is_success(),
+            "{path}: {}",
+            res.text().await.unwrap()
+        );
     }
 }
 
@@ -52,21 +56,44 @@ async fn a_person_may_send_only_as_addresses_of_their_own_account() {
     env.until_login("eve@other.test").await;
     let submit = |login: &'static str, from: &'static str, tls: Tls, port: std::net::SocketAddr| async move {
         let msg = build_message(from, &["bob@radio.test"], "hello", "hi", &[]).unwrap();
-        send_submission(port, tls, Some((login, PASSWORD)), from, &["bob@radio.test"], &msg).await
+        send_submission(
+            port,
+            tls,
+            Some((login, PASSWORD)),
+            from,
+            &["bob@radio.test"],
+            &msg,
+        )
+        .await
     };
     // Own address, on 587 (STARTTLS) and 465 (TLS).
-    submit("eve@other.test", "eve@other.test", Tls::Starttls, env.mail.submission_addr())
-        .await
-        .unwrap();
-    submit("ada@radio.test", "ada@radio.test", Tls::Implicit, env.mail.submissions_addr())
-        .await
-        .unwrap();
+    submit(
+        "eve@other.test",
+        "eve@other.test",
+        Tls::Starttls,
+        env.mail.submission_addr(),
+    )
+    .await
+    .unwrap();
+    submit(
+        "ada@radio.test",
+        "ada@radio.test",
+        Tls::Implicit,
+        env.mail.submissions_addr(),
+    )
+    .await
+    .unwrap();
     until_count(&env, "bob@radio.test", 2).await;
     // Another account's address, or a domain of another account: refused.
     for from in ["ada@radio.test", "anything@radio.test"] {
-        let err = submit("eve@other.test", from, Tls::Starttls, env.mail.submission_addr())
-            .await
-            .unwrap_err();
+        let err = submit(
+            "eve@other.test",
+            from,
+            Tls::Starttls,
+            env.mail.submission_addr(),
+        )
+        .await
+        .unwrap_err();
         assert!(err.contains("553"), "eve as {from}: {err}");
     }
     // No login before TLS on 587.
@@ -110,9 +137,16 @@ async fn the_autoreply_answers_once_per_sender_and_never_a_list() {
         let port = env.mail.submission_addr();
         async move {
             let msg = build_message(from, &["ada@radio.test"], "question", "?", headers).unwrap();
-            send_submission(port, Tls::Starttls, Some((from, PASSWORD)), from, &["ada@radio.test"], &msg)
-                .await
-                .unwrap();
+            send_submission(
+                port,
+                Tls::Starttls,
+                Some((from, PASSWORD)),
+                from,
+                &["ada@radio.test"],
+                &msg,
+            )
+            .await
+            .unwrap();
         }
     };
     write("bob@radio.test", &[]).await;
@@ -145,7 +179,12 @@ async fn outgoing_mail_is_signed_with_the_key_published_in_powerdns() {
     env.until_applied("radio.test").await;
     env.until_login("ada@radio.test").await;
     let settings = env
-        .call(Method::GET, "/api/v1/domains/radio.test/mail", json!(null), 200)
+        .call(
+            Method::GET,
+            "/api/v1/domains/radio.test/mail",
+            json!(null),
+            200,
+        )
         .await;
     let selector = settings["dkim"][0]["selector"].as_str().unwrap().to_owned();
     // PowerDNS serves the public key.
@@ -153,14 +192,26 @@ async fn outgoing_mail_is_signed_with_the_key_published_in_powerdns() {
     let name = format!("{selector}._domainkey.radio.test");
     let mut published = false;
     for _ in 0..200 {
-        if pdns.dig(&name, "TXT").unwrap().iter().any(|t| t.contains("v=DKIM1")) {
+        if pdns
+            .dig(&name, "TXT")
+            .unwrap()
+            .iter()
+            .any(|t| t.contains("v=DKIM1"))
+        {
             published = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(published, "{name} is not served");
-    let msg = build_message("ada@radio.test", &["bob@radio.test"], "signed", "Bonjour.", &[]).unwrap();
+    let msg = build_message(
+        "ada@radio.test",
+        &["bob@radio.test"],
+        "signed",
+        "Bonjour.",
+        &[],
+    )
+    .unwrap();
     send_submission(
         env.mail.submission_addr(),
         Tls::Starttls,
@@ -180,6 +231,8 @@ async fn outgoing_mail_is_signed_with_the_key_published_in_powerdns() {
     let verdict = dkim_verify(&received, pdns.addr()).await.unwrap();
     assert!(verdict.contains("succeeded"), "{verdict}");
     let tampered = received.replace("Bonjour.", "Bonsoir.");
-    let verdict = dkim_verify(&tampered, pdns.addr()).await.unwrap_or_default();
+    let verdict = dkim_verify(&tampered, pdns.addr())
+        .await
+        .unwrap_or_default();
     assert!(!verdict.contains("succeeded"), "{verdict}");
 }
