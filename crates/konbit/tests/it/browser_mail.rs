@@ -83,8 +83,23 @@ async fn snap_at(b: &Browser, name: &str, selector: &str) {
     b.set_viewport_size(w, h).await.unwrap();
 }
 
-async fn flash(b: &Browser) -> String {
-    b.wait_for(".flash").await.unwrap().text().await.unwrap()
+/// Waits (at most 10 s) for the next page's flash message starting with
+/// `prefix`. The page that sent the form may still show an older flash, or
+/// be replaced while it is read (a stale element), so both are retried.
+async fn until_flash(b: &Browser, prefix: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = b.driver().find(thirtyfour::By::Css(".flash")).await
+            && let Ok(text) = el.text().await
+        {
+            if text.starts_with(prefix) {
+                return;
+            }
+            last = text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no flash starting with {prefix:?}; the last one read: {last:?}");
 }
 
 async fn journey(w: &Words) {
@@ -121,7 +136,7 @@ async fn journey(w: &Words) {
     b.click("form[action$='/mail'] button[type=submit]")
         .await
         .unwrap();
-    assert!(flash(&b).await.starts_with(w.mail_on));
+    until_flash(&b, w.mail_on).await;
     let section = b
         .text("section[aria-labelledby=mail-heading]")
         .await
@@ -169,7 +184,7 @@ async fn journey(w: &Words) {
     b.click("form[action='/mail/mailboxes'] button[type=submit]")
         .await
         .unwrap();
-    assert!(flash(&b).await.starts_with(w.mailbox_added));
+    until_flash(&b, w.mailbox_added).await;
     let row = b.text("table.mailboxes tbody tr").await.unwrap();
     assert!(row.contains(ADDRESS), "{row}");
     let meter = b.wait_for("table.mailboxes meter").await.unwrap();
@@ -184,7 +199,7 @@ async fn journey(w: &Words) {
     b.click("form[action='/mail/aliases'] button[type=submit]")
         .await
         .unwrap();
-    assert!(flash(&b).await.starts_with(w.alias_added));
+    until_flash(&b, w.alias_added).await;
     let row = b.text("table.aliases tbody tr").await.unwrap();
     assert!(
         row.contains("contact@radio-mail.test")
@@ -214,7 +229,7 @@ async fn journey(w: &Words) {
     b.click("form[action$='/autoreply'] button[type=submit]")
         .await
         .unwrap();
-    assert!(flash(&b).await.starts_with(w.autoreply_on));
+    until_flash(&b, w.autoreply_on).await;
     let body = b
         .wait_for("#f-body")
         .await
@@ -263,7 +278,7 @@ async fn journey(w: &Words) {
     assert!(alert.contains(w.wrong), "{alert}");
     snap(&b, &format!("{lang}-mail-own-password-wrong")).await;
     own("a long mailbox password").await;
-    assert!(flash(&b).await.starts_with(w.changed));
+    until_flash(&b, w.changed).await;
     b.quit().await;
 }
 
