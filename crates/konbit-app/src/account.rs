@@ -305,6 +305,7 @@ impl AccountService<'_> {
                 // PowerDNS stops serving the account's zones.
                 crate::domain::requeue_account_zones(tx, id, false, now).await?;
                 crate::mail_domain::requeue_account_mail(tx, id, false, now).await?;
+                crate::site::requeue_account_sites(tx, id, false, now).await?;
                 Ok(tx
                     .set_account_deleted(id, Some(now.saturating_add(grace)), now)
                     .await?)
@@ -328,6 +329,7 @@ impl AccountService<'_> {
                 }
                 crate::domain::requeue_account_zones(tx, id, false, now).await?;
                 crate::mail_domain::requeue_account_mail(tx, id, false, now).await?;
+                crate::site::requeue_account_sites(tx, id, false, now).await?;
                 Ok(tx.set_account_deleted(id, None, now).await?)
             },
         )
@@ -356,7 +358,11 @@ impl AccountService<'_> {
             let old = tx.account(id).await?;
             crate::domain::requeue_account_zones(&mut tx, id, true, now).await?;
             crate::mail_domain::requeue_account_mail(&mut tx, id, true, now).await?;
+            crate::site::requeue_account_sites(&mut tx, id, true, now).await?;
             tx.purge_account(id).await?;
+            // Generation 0 with no row left: the account's Unix user and
+            // home are removed.
+            tx.enqueue(KIND, id.0, 0, now).await?;
             audit(
                 &mut tx,
                 actor,

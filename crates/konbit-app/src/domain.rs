@@ -89,7 +89,7 @@ impl DomainService<'_> {
                 authorize_on_account(&mut tx, actor, Action::ViewDomains(a), a).await?;
                 Some(vec![a])
             }
-            None => visible_accounts(&mut tx, actor).await?,
+            None => crate::visible_accounts(&mut tx, actor, Action::ViewDomains).await?,
         };
         let filter = DomainFilter {
             accounts,
@@ -372,6 +372,7 @@ impl DomainService<'_> {
         let new = tx.domain(old.id).await?;
         touch_parent(tx, &new, now).await?;
         crate::mail_domain::requeue_domain_mail(tx, &new, false, now).await?;
+        crate::site::requeue_domain_sites(tx, new.id, false, now).await?;
         audit(
             tx,
             actor,
@@ -415,6 +416,7 @@ impl DomainService<'_> {
                 continue;
             }
             crate::mail_domain::requeue_domain_mail(&mut tx, &old, true, now).await?;
+            crate::site::requeue_domain_sites(&mut tx, id, true, now).await?;
             tx.purge_domain(id).await?;
             // Generation 0 with no row left: the worker removes the zone.
             tx.enqueue(KIND, id.0, 0, now).await?;
@@ -452,33 +454,6 @@ impl DomainService<'_> {
             &records,
         ))
     }
-}
-
-/// The accounts whose domains the actor may list (`None`: all of them).
-async fn visible_accounts(tx: &mut Tx, actor: &Actor) -> Result<Option<Vec<AccountId>>> {
-    if let Some(only) = actor.token.as_ref().and_then(|g| g.account) {
-        authorize_on_account(tx, actor, Action::ViewDomains(only), only).await?;
-        return Ok(Some(vec![only]));
-    }
-    authorize(actor, Action::ViewDomains(AccountId(0)), Target::default()).or_else(
-        |d| match d {
-            Denied::NotFound => Ok(()),
-            other => Err(other),
-        },
-    )?;
-    if actor.is_admin {
-        return Ok(None);
-    }
-    let mut ids = Vec::new();
-    for m in &actor.memberships {
-        if authorize_on_account(tx, actor, Action::ViewDomains(m.account_id), m.account_id)
-            .await
-            .is_ok()
-        {
-            ids.push(m.account_id);
-        }
-    }
-    Ok(Some(ids))
 }
 
 /// Refuses a name that is taken, or that sits above or below a domain of

@@ -21,6 +21,7 @@ pub mod password_reset;
 pub mod quota_profile;
 pub mod rate_limit;
 pub mod secret;
+pub mod site;
 pub mod token;
 pub mod two_factor;
 pub mod user;
@@ -63,6 +64,8 @@ pub struct AppConfig {
     pub max_records_per_zone: usize,
     /// Hosted mail: DKIM keys, mailbox defaults, what mail programs are told.
     pub mail: MailConfig,
+    /// Websites: proxy ports, where logs are, whether ACME runs.
+    pub sites: site::SiteConfig,
 }
 
 /// Hosted mail settings the services need.
@@ -111,6 +114,7 @@ impl Default for AppConfig {
             zone_template: Default::default(),
             max_records_per_zone: 2000,
             mail: MailConfig::default(),
+            sites: site::SiteConfig::default(),
         }
     }
 }
@@ -122,6 +126,9 @@ pub struct App {
     pub config: AppConfig,
     /// Wakes the reconciler as soon as a change commits.
     pub reconcile_wakeup: Arc<Notify>,
+    /// Wakes the certificate worker, which runs apart so that an ACME
+    /// order (seconds) never delays the other services' changes.
+    pub certificate_wakeup: Arc<Notify>,
     /// Attempt counters of this node (sign-in, 2FA, password reset).
     pub limiter: Arc<rate_limit::RateLimiter>,
     /// The key that seals TOTP secrets, read once.
@@ -134,6 +141,7 @@ impl App {
             store,
             config,
             reconcile_wakeup: Arc::new(Notify::new()),
+            certificate_wakeup: Arc::new(Notify::new()),
             limiter: Arc::new(rate_limit::RateLimiter::default()),
             sealing_key: Arc::new(std::sync::OnceLock::new()),
         }
@@ -170,6 +178,9 @@ impl App {
     pub fn mail_domains(&self) -> mail_domain::MailDomainService<'_> {
         mail_domain::MailDomainService { app: self }
     }
+    pub fn sites(&self) -> site::SiteService<'_> {
+        site::SiteService { app: self }
+    }
     pub fn mailboxes(&self) -> mailbox::MailboxService<'_> {
         mailbox::MailboxService { app: self }
     }
@@ -184,6 +195,7 @@ impl App {
     pub(crate) async fn commit(&self, tx: Tx) -> Result<()> {
         tx.commit().await?;
         self.reconcile_wakeup.notify_one();
+        self.certificate_wakeup.notify_one();
         Ok(())
     }
 }
@@ -233,6 +245,36 @@ pub(crate) fn duplicate_on(field: &'static str) -> impl Fn(konbit_store::StoreEr
 
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
     serde_json::to_value(v).ok()
+}
+
+/// The accounts whose objects of one kind the actor may list (`None`: all
+/// of them, for admins); `view` is that kind's view action.
+pub(crate) async fn visible_accounts(
+    tx: &mut Tx,
+    actor: &Actor,
+    view: fn(AccountId) -> Action,
+) -> Result<Option<Vec<AccountId>>> {
+    if let Some(only) = actor.token.as_ref().and_then(|g| g.account) {
+        authorize_on_account(tx, actor, view(only), only).await?;
+        return Ok(Some(vec![only]));
+    }
+    authorize(actor, view(AccountId(0)), Target::default()).or_else(|d| match d {
+        konbit_core::Denied::NotFound => Ok(()),
+        other => Err(other),
+    })?;
+    if actor.is_admin {
+        return Ok(None);
+    }
+    let mut ids = Vec::new();
+    for m in &actor.memberships {
+        if authorize_on_account(tx, actor, view(m.account_id), m.account_id)
+            .await
+            .is_ok()
+        {
+            ids.push(m.account_id);
+        }
+    }
+    Ok(Some(ids))
 }
 
 /// Collects every field error of a form, so a person sees them all at once.

@@ -4,7 +4,7 @@
 //! every change, with the changed alias named in the error.
 
 use crate::mail_domain::{KIND, check_standing, find_domain};
-use crate::mailbox::visible_accounts;
+use crate::visible_accounts;
 use crate::{App, AppError, Audit, Fields, Result, audit, authorize_on_account, json, now};
 use konbit_core::FieldError;
 use konbit_core::authz::{Action, Actor};
@@ -54,7 +54,7 @@ impl MailAliasService<'_> {
             authorize_on_account(&mut tx, actor, Action::ViewMail(a), a).await?;
             filter.accounts = Some(vec![a]);
         } else {
-            filter.accounts = visible_accounts(&mut tx, actor).await?;
+            filter.accounts = visible_accounts(&mut tx, actor, Action::ViewMail).await?;
         }
         let aliases = tx.mail_aliases(&filter).await?;
         let mut out = Vec::with_capacity(aliases.len());

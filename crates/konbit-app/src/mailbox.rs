@@ -11,7 +11,7 @@ use konbit_core::mail::{MailAddress, parse_autoreply};
 use konbit_core::model::{AccountId, Mailbox, ObjectStatus, Timestamp};
 use konbit_core::names::Password;
 use konbit_core::quota::{self, Resource};
-use konbit_core::{Denied, ErrorCode, FieldError, Rule};
+use konbit_core::{ErrorCode, FieldError, Rule};
 use konbit_store::{AutoreplyRow, MailFilter, NewMailbox, StoreError, Tx};
 
 /// The largest mailbox, in MB (1 TB).
@@ -88,7 +88,7 @@ impl MailboxService<'_> {
             authorize_on_account(&mut tx, actor, Action::ViewMail(a), a).await?;
             filter.accounts = Some(vec![a]);
         } else {
-            filter.accounts = visible_accounts(&mut tx, actor).await?;
+            filter.accounts = crate::visible_accounts(&mut tx, actor, Action::ViewMail).await?;
         }
         let boxes = tx.mailboxes(&filter).await?;
         let mut out = Vec::with_capacity(boxes.len());
@@ -587,29 +587,4 @@ async fn find(tx: &mut Tx, actor: &Actor, address: &str, manage: bool) -> Result
         Err(StoreError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
-}
-
-/// The accounts whose mail the actor may list (`None`: all of them).
-pub(crate) async fn visible_accounts(tx: &mut Tx, actor: &Actor) -> Result<Option<Vec<AccountId>>> {
-    if let Some(only) = actor.token.as_ref().and_then(|g| g.account) {
-        authorize_on_account(tx, actor, Action::ViewMail(only), only).await?;
-        return Ok(Some(vec![only]));
-    }
-    authorize(actor, Action::ViewMail(AccountId(0)), Target::default()).or_else(|d| match d {
-        Denied::NotFound => Ok(()),
-        other => Err(other),
-    })?;
-    if actor.is_admin {
-        return Ok(None);
-    }
-    let mut ids = Vec::new();
-    for m in &actor.memberships {
-        if authorize_on_account(tx, actor, Action::ViewMail(m.account_id), m.account_id)
-            .await
-            .is_ok()
-        {
-            ids.push(m.account_id);
-        }
-    }
-    Ok(Some(ids))
 }

@@ -17,10 +17,11 @@ pub enum Area {
     Audit,
     Domains,
     Mail,
+    Sites,
 }
 
 impl Area {
-    pub const ALL: [Area; 7] = [
+    pub const ALL: [Area; 8] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
@@ -28,6 +29,7 @@ impl Area {
         Area::Audit,
         Area::Domains,
         Area::Mail,
+        Area::Sites,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +40,7 @@ impl Area {
             Self::Audit => "audit",
             Self::Domains => "domains",
             Self::Mail => "mail",
+            Self::Sites => "sites",
         }
     }
 }
@@ -229,6 +232,11 @@ pub enum Action {
     /// Turn mail on and off, add and change mailboxes and aliases: every
     /// person of the account, like domains.
     ManageMail(AccountId),
+    /// An account's websites, their certificates, logs and disk usage.
+    ViewSites(AccountId),
+    /// Add, change, disable, delete and restore websites: every person of
+    /// the account, like domains.
+    ManageSites(AccountId),
 }
 
 impl Action {
@@ -255,6 +263,8 @@ impl Action {
             Self::ManageDomains(_) => (Area::Domains, Write),
             Self::ViewMail(_) => (Area::Mail, Read),
             Self::ManageMail(_) => (Area::Mail, Write),
+            Self::ViewSites(_) => (Area::Sites, Read),
+            Self::ManageSites(_) => (Area::Sites, Write),
         }
     }
 
@@ -271,7 +281,9 @@ impl Action {
             | Self::ViewDomains(a)
             | Self::ManageDomains(a)
             | Self::ViewMail(a)
-            | Self::ManageMail(a) => Some(a),
+            | Self::ManageMail(a)
+            | Self::ViewSites(a)
+            | Self::ManageSites(a) => Some(a),
             _ => None,
         }
     }
@@ -280,7 +292,10 @@ impl Action {
     fn writes_account_content(self) -> bool {
         matches!(
             self,
-            Self::ManagePeople(_) | Self::ManageDomains(_) | Self::ManageMail(_)
+            Self::ManagePeople(_)
+                | Self::ManageDomains(_)
+                | Self::ManageMail(_)
+                | Self::ManageSites(_)
         )
     }
 }
@@ -358,11 +373,14 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 | Action::ViewPeople(_)
                 | Action::ViewAccountAudit(_)
                 | Action::ViewDomains(_)
-                | Action::ViewMail(_) => Ok(()),
-                Action::ManageDomains(_) | Action::ManageMail(_) if target.account_locked => {
+                | Action::ViewMail(_)
+                | Action::ViewSites(_) => Ok(()),
+                Action::ManageDomains(_) | Action::ManageMail(_) | Action::ManageSites(_)
+                    if target.account_locked =>
+                {
                     Err(Denied::AccountLocked)
                 }
-                Action::ManageDomains(_) | Action::ManageMail(_) => Ok(()),
+                Action::ManageDomains(_) | Action::ManageMail(_) | Action::ManageSites(_) => Ok(()),
                 Action::ManagePeople(_) if role == Role::Owner => {
                     if target.account_locked && action.writes_account_content() {
                         Err(Denied::AccountLocked)

@@ -204,6 +204,20 @@ pub enum Rule {
     ForwardToSelf,
     /// Aliases that forward to each other in a loop.
     AliasLoop,
+    // Websites (`web`).
+    /// A path that leaves the home, hides in a dot-directory or holds other
+    /// characters than letters, digits, `.`, `_`, `-` and `/`.
+    PathFormat,
+    /// Not an absolute http(s) address made of URL-safe characters.
+    UrlFormat,
+    /// A host name outside the account's own domains.
+    HostOutsideAccount,
+    /// A name already served by a site (this one or another).
+    DuplicateSiteName,
+    /// HSTS without the redirect to HTTPS.
+    HstsNeedsHttps,
+    /// The redirect to HTTPS without a certificate.
+    HttpsNeedsCertificate,
 }
 
 impl Rule {
@@ -259,6 +273,12 @@ impl Rule {
             Self::DuplicateDestination => "rule-duplicate-destination",
             Self::ForwardToSelf => "rule-forward-to-self",
             Self::AliasLoop => "rule-alias-loop",
+            Self::PathFormat => "rule-path-format",
+            Self::UrlFormat => "rule-url-format",
+            Self::HostOutsideAccount => "rule-host-outside-account",
+            Self::DuplicateSiteName => "rule-duplicate-site-name",
+            Self::HstsNeedsHttps => "rule-hsts-needs-https",
+            Self::HttpsNeedsCertificate => "rule-https-needs-certificate",
         }
     }
 }

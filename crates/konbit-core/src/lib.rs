@@ -13,6 +13,7 @@ pub mod names;
 pub mod page;
 pub mod quota;
 pub mod two_factor;
+pub mod web;
 pub mod zone_template;
 
 pub use error::{Denied, ErrorCode, FieldError, Rule};

@@ -25,6 +25,7 @@ id_type!(DomainId);
 id_type!(RecordId);
 id_type!(MailboxId);
 id_type!(MailAliasId);
+id_type!(SiteId);
 
 /// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
 pub type Timestamp = i64;
@@ -311,5 +312,112 @@ pub fn live_status(changed_at: i64, whole: &ProvisionState) -> ObjectStatus {
         ObjectStatus::Failed
     } else {
         ObjectStatus::Pending
+    }
+}
+
+/// A website of an account: its name, extra names, what it serves and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Site {
+    pub id: SiteId,
+    pub account_id: AccountId,
+    /// The account's domain the host belongs to.
+    pub domain_id: DomainId,
+    /// ASCII (punycode for IDN).
+    pub host: crate::names::Fqdn,
+    /// Extra names (`www.` and others), ASCII.
+    pub aliases: Vec<crate::names::Fqdn>,
+    pub kind: crate::web::SiteKind,
+    pub https: crate::web::SiteHttps,
+    pub enabled: bool,
+    pub deleted_at: Option<Timestamp>,
+    pub purge_after: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub provision: ProvisionState,
+}
+
+impl Site {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+    /// The name as a person reads it (Unicode for IDN).
+    pub fn display_host(&self) -> String {
+        self.host.to_unicode()
+    }
+    /// Every name the site answers to: its host, then its aliases.
+    pub fn names(&self) -> Vec<String> {
+        std::iter::once(&self.host)
+            .chain(&self.aliases)
+            .map(|n| n.as_str().to_owned())
+            .collect()
+    }
+    /// Whether nginx should serve it at all.
+    pub fn is_served(&self) -> bool {
+        self.enabled && !self.is_deleted()
+    }
+}
+
+/// Where a site's HTTPS certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateStatus {
+    /// Asked for, not issued yet (or being renewed).
+    Pending,
+    Issued,
+    /// The last order failed; `last_error` says why, and it is retried.
+    Failed,
+}
+
+impl CertificateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Issued => "issued",
+            Self::Failed => "failed",
+        }
+    }
+    pub fn from_db(s: &str) -> Self {
+        match s {
+            "issued" => Self::Issued,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// A site's certificate, as the ACME provisioner last left it. The private
+/// key is never in the store: it stays in a root-only file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Certificate {
+    pub site_id: SiteId,
+    pub status: CertificateStatus,
+    /// The names the current certificate covers (empty before the first).
+    pub names: Vec<String>,
+    pub not_before: Option<Timestamp>,
+    pub not_after: Option<Timestamp>,
+    pub issued_at: Option<Timestamp>,
+    /// The CA's or the network's reason for the last failure.
+    pub last_error: Option<String>,
+    pub attempts: i64,
+    /// When a failed order is tried again.
+    pub next_attempt_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+}
+
+impl Certificate {
+    /// Renew once two thirds of the lifetime have passed (30 days before
+    /// the end of a 90-day certificate), whatever the CA's lifetime.
+    pub fn renew_at(&self) -> Option<Timestamp> {
+        let (start, end) = (self.not_before?, self.not_after?);
+        Some(end - (end - start).max(0) / 3)
+    }
+
+    /// Whether the certificate on file covers exactly these names.
+    pub fn covers(&self, names: &[String]) -> bool {
+        let mut a = self.names.clone();
+        let mut b = names.to_vec();
+        a.sort();
+        b.sort();
+        a == b
     }
 }

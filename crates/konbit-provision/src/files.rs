@@ -175,6 +175,39 @@ pub fn remove_file(path: &Path) -> Result<bool, String> {
     }
 }
 
+/// The bytes of the regular files under `path`, without following links
+/// and at most `max_depth` levels down; 0 when it does not exist.
+pub fn tree_bytes(path: &Path, max_depth: usize) -> u64 {
+    fn walk(dir: &Path, depth: usize, max_depth: usize) -> u64 {
+        if depth > max_depth {
+            return 0;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        let mut total: u64 = 0;
+        for entry in entries.filter_map(Result::ok) {
+            // `DirEntry::metadata` does not follow links.
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            let bytes = if meta.is_dir() {
+                walk(&entry.path(), depth + 1, max_depth)
+            } else if meta.is_file() {
+                meta.len()
+            } else {
+                0
+            };
+            total = total.saturating_add(bytes);
+        }
+        total
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => walk(path, 0, max_depth),
+        _ => 0,
+    }
+}
+
 /// Whether `pid` is a running process: it exists and is not a zombie.
 pub fn process_runs(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -4,10 +4,12 @@
 //! of each queued object, one at a time, through the [`Provisioner`] of its
 //! kind, and records the outcome on the object.
 
+pub mod acme;
 pub mod command;
 pub mod dns;
 mod files;
 pub mod mail;
+pub mod web;
 mod provisioner;
 mod registry;
 mod worker;

@@ -181,6 +181,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Every account's id and name, deleted ones included (not purged).
+    pub async fn account_names(&mut self) -> Result<Vec<(AccountId, AccountName)>> {
+        let rows = sqlx::query("SELECT id, name FROM accounts ORDER BY id")
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let name: String = r.try_get("name")?;
+                Ok((
+                    AccountId(r.try_get("id")?),
+                    AccountName::parse("name", &name)?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn account(&mut self, id: AccountId) -> Result<Account> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.id = $1")))
             .bind(id.0)
@@ -309,7 +325,11 @@ impl Tx {
         let domains = self.count_domains(id).await?;
         let (mailboxes, mail_mb) = self.mailbox_usage(id).await?;
         let aliases = self.count_mail_aliases(id).await?;
+        let sites = self.count_sites(id).await?;
+        let disk_bytes = self.web_usage(id).await?.map_or(0, |(bytes, _)| bytes);
         Ok(Usage {
+            sites: crate::to_u64(sites),
+            disk_mb: disk_bytes.div_ceil(1024 * 1024),
             domains: crate::to_u64(domains),
             mailboxes: crate::to_u64(mailboxes),
             mail_storage_mb: crate::to_u64(mail_mb),

@@ -219,6 +219,22 @@ impl Tx {
     }
 
     /// Every domain id, deleted ones included (the resync removes those).
+    /// The account's live domains (not deleted), ASCII names.
+    pub async fn live_domain_names(&mut self, account: AccountId) -> Result<Vec<(DomainId, Fqdn)>> {
+        let rows = sqlx::query(
+            "SELECT id, name FROM domains WHERE account_id = $1 AND deleted_at IS NULL ORDER BY name",
+        )
+        .bind(account.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let name: String = r.try_get("name")?;
+                Ok((DomainId(r.try_get("id")?), Fqdn::parse("name", &name, 1)?))
+            })
+            .collect()
+    }
+
     pub async fn domain_ids(&mut self) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar("SELECT id FROM domains ORDER BY id")
             .fetch_all(self.conn())

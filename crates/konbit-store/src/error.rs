@@ -9,6 +9,9 @@ pub enum StoreError {
     Conflict { constraint: String },
     #[error("stored row fails validation: {0}")]
     Corrupt(#[from] FieldError),
+    /// A stored value that cannot be read back (bad JSON, unknown kind).
+    #[error("stored data is unreadable: {0}")]
+    Unreadable(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]

@@ -89,6 +89,8 @@ macro_rules! object_sql {
 static ACCOUNTS: ObjectSql = object_sql!("accounts");
 static DOMAINS: ObjectSql = object_sql!("domains");
 static MAIL_DOMAINS: ObjectSql = object_sql!("mail_domains");
+static SITES: ObjectSql = object_sql!("sites");
+static CERTIFICATES: ObjectSql = object_sql!("certificates");
 
 /// The tables that carry a reconcile status, by kind: a fixed whitelist.
 fn object_table(kind: &str) -> Option<&'static ObjectSql> {
@@ -96,6 +98,8 @@ fn object_table(kind: &str) -> Option<&'static ObjectSql> {
         "account" => Some(&ACCOUNTS),
         "dns_zone" => Some(&DOMAINS),
         "mail_domain" => Some(&MAIL_DOMAINS),
+        "site" => Some(&SITES),
+        "certificate" => Some(&CERTIFICATES),
         _ => None,
     }
 }

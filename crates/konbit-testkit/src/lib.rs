@@ -8,5 +8,7 @@ pub mod browser;
 pub mod daemon;
 pub mod mail;
 pub mod pdns;
+pub mod pebble;
+pub mod web;
 
 pub use app::{PASSWORD, TestApp};

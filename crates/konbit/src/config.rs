@@ -3,6 +3,7 @@
 //! bad key and where its value came from.
 
 pub mod mail;
+pub mod web;
 
 pub use mail::MailSection;
 
@@ -44,6 +45,9 @@ pub struct Config {
     /// Hosted mail through Postfix, Dovecot and OpenDKIM.
     #[serde(default)]
     pub mail: MailSection,
+    /// Websites through nginx, PHP-FPM and an ACME CA.
+    #[serde(default)]
+    pub web: web::WebSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -249,6 +253,7 @@ impl Default for Config {
             smtp: None,
             dns: DnsConfig::default(),
             mail: MailSection::default(),
+            web: web::WebSection::default(),
         }
     }
 }
@@ -291,6 +296,7 @@ impl Config {
             zone_template: self.dns.template().unwrap_or_default(),
             max_records_per_zone: self.dns.max_records_per_zone,
             mail: self.mail.app_config(self.public_url.host_str()),
+            sites: self.web.app_config(self),
         }
     }
 
@@ -402,6 +408,9 @@ impl Config {
                 "smtp.starttls = true is not supported: this build speaks plain SMTP to a local relay (see the docs)".to_owned(),
             )));
         }
+        self.web
+            .check()
+            .map_err(|e| Box::new(figment::Error::from(e)))?;
         if self.rate_limits.window_seconds == 0
             || self.rate_limits.per_ip == 0
             || self.rate_limits.per_account == 0

@@ -33,6 +33,18 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
         .mail
         .enabled
         .then(|| tokio::spawn(mail_usage(app.clone(), config.mail_target())));
+    let web_tasks = config.web.enabled.then(|| {
+        tokio::spawn(web_usage(
+            app.clone(),
+            config.web_target().unix,
+            config.web.usage_minutes,
+        ))
+    });
+    let certificates = config
+        .web
+        .acme
+        .is_some()
+        .then(|| tokio::spawn(certificates_due(app.clone())));
     let wake_path = crate::wakeup::socket_path(&config.state_dir);
     let waker = match crate::wakeup::listen(&wake_path, app.reconcile_wakeup.clone()) {
         Ok(task) => Some(task),
@@ -45,9 +57,19 @@ pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
     let reconciler = tokio::spawn(crate::cli::reconcile::worker(&app, config).run(async {
         let _ = stopped.await;
     }));
+    let (stop_certificates, certificates_stopped) = tokio::sync::oneshot::channel::<()>();
+    let certificate_worker = crate::cli::reconcile::certificate_worker(&app, config).map(|w| {
+        tokio::spawn(w.run(async {
+            let _ = certificates_stopped.await;
+        }))
+    });
     let result = konbit_web::serve(listener, state, shutdown_signal()).await;
+    let _ = stop_certificates.send(());
+    if let Some(task) = certificate_worker {
+        task.abort();
+    }
     housekeeping.abort();
-    if let Some(task) = mail_usage {
+    for task in [mail_usage, web_tasks, certificates].into_iter().flatten() {
         task.abort();
     }
     if let Some(task) = waker {
@@ -96,6 +118,31 @@ async fn mail_usage(app: App, target: konbit_provision::mail::MailTarget) {
     }
 }
 
+/// Measure the disk each account's home uses, for the panel and the quota.
+async fn web_usage(app: App, unix: konbit_provision::web::UnixSettings, minutes: u32) {
+    let mut tick = tokio::time::interval(Duration::from_secs(u64::from(minutes.max(1)) * 60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = konbit_provision::web::usage::refresh_usage(&app.store, &unix).await {
+            tracing::warn!(error = %e, "measuring the homes' disk usage failed");
+        }
+    }
+}
+
+/// Every minute: queue the certificates due for renewal and the failed
+/// orders whose backoff is over.
+async fn certificates_due(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app.sites().queue_due_certificates().await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "certificates queued for renewal or retry"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "queueing due certificates failed"),
+        }
+    }
+}
+
 /// Every ten minutes: purge accounts, mailboxes and domains whose grace period ended, and drop
 /// expired sessions so the table does not grow forever.
 async fn housekeeping(app: App) {
@@ -113,6 +160,11 @@ async fn housekeeping(app: App) {
             Ok(n) if n > 0 => tracing::info!(count = n, "purged deleted mailboxes"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted mailboxes failed"),
+        }
+        match app.sites().purge_expired(&Actor::system()).await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "purged deleted sites"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging deleted sites failed"),
         }
         match app.domains().purge_expired(&Actor::system()).await {
             Ok(ids) if !ids.is_empty() => {

@@ -15,34 +15,7 @@ const MAX_DEPTH: usize = 8;
 /// The bytes of the regular files under `path`, without following links
 /// and at most [`MAX_DEPTH`] levels down; 0 when it does not exist.
 pub fn maildir_bytes(path: &Path) -> u64 {
-    fn walk(dir: &Path, depth: usize) -> u64 {
-        if depth > MAX_DEPTH {
-            return 0;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return 0;
-        };
-        let mut total: u64 = 0;
-        for entry in entries.filter_map(Result::ok) {
-            // `DirEntry::metadata` does not follow links.
-            let Ok(meta) = entry.metadata() else {
-                continue;
-            };
-            let bytes = if meta.is_dir() {
-                walk(&entry.path(), depth + 1)
-            } else if meta.is_file() {
-                meta.len()
-            } else {
-                0
-            };
-            total = total.saturating_add(bytes);
-        }
-        total
-    }
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => walk(path, 0),
-        _ => 0,
-    }
+    files::tree_bytes(path, MAX_DEPTH)
 }
 
 fn store_error(e: konbit_store::StoreError) -> ProvisionError {

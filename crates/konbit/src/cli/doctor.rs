@@ -58,6 +58,9 @@ pub async fn run(format: Format, app: &App, config: &Config) -> ExitCode {
     if config.mail.enabled {
         checks.extend(super::doctor_mail::checks(config).await);
     }
+    if config.web.enabled {
+        checks.extend(super::doctor_web::checks(config).await);
+    }
     let report = Report {
         ok: checks.iter().all(|c| c.ok),
         checks,

@@ -6,6 +6,7 @@ mod account;
 mod audit;
 mod doctor;
 mod doctor_mail;
+mod doctor_web;
 mod domain;
 mod mail;
 mod mail_setup;

@@ -7,7 +7,9 @@ use crate::config::Config;
 use crate::output::{Format, fail_msg, print};
 use clap::Args;
 use konbit_app::App;
+use konbit_provision::acme::CertificateProvisioner;
 use konbit_provision::dns::DnsProvisioner;
+use konbit_provision::web::SiteProvisioner;
 use konbit_provision::{DryRun, Registry, Worker, WorkerConfig};
 use std::process::ExitCode;
 
@@ -38,7 +40,32 @@ pub(crate) fn registry(app: &App, config: &Config) -> Registry {
             config.mail_target(),
         ));
     }
+    if let Some(sites) = site_provisioner(app, config) {
+        registry = registry.register(sites.accounts()).register(sites);
+    }
     registry
+}
+
+fn site_provisioner(app: &App, config: &Config) -> Option<SiteProvisioner> {
+    config
+        .web
+        .enabled
+        .then(|| SiteProvisioner::new(app.store.clone(), config.web_target()))
+}
+
+/// The certificate worker's provisioners: ACME orders take seconds, so
+/// they run beside the main worker rather than in its queue.
+pub(crate) fn certificate_registry(app: &App, config: &Config) -> Registry {
+    let (Some(sites), Some(acme)) = (site_provisioner(app, config), config.acme_settings()) else {
+        return Registry::new();
+    };
+    let (settings, retry) = acme;
+    Registry::new().register(CertificateProvisioner::new(
+        app.store.clone(),
+        settings,
+        retry,
+        sites,
+    ))
 }
 
 pub(crate) fn worker(app: &App, config: &Config) -> Worker {
@@ -48,6 +75,19 @@ pub(crate) fn worker(app: &App, config: &Config) -> Worker {
         app.reconcile_wakeup.clone(),
         WorkerConfig::default(),
     )
+}
+
+/// `None` when ACME is not set up.
+pub(crate) fn certificate_worker(app: &App, config: &Config) -> Option<Worker> {
+    let registry = certificate_registry(app, config);
+    (!registry.kinds().is_empty()).then(|| {
+        Worker::new(
+            app.store.clone(),
+            registry,
+            app.certificate_wakeup.clone(),
+            WorkerConfig::default(),
+        )
+    })
 }
 
 pub async fn run(format: Format, app: &App, config: &Config, args: ReconcileArgs) -> ExitCode {
@@ -66,7 +106,18 @@ pub async fn run(format: Format, app: &App, config: &Config, args: ReconcileArgs
             "the reconciler runs inside `konbit serve`; use `konbit reconcile --once` or `--dry-run`",
         );
     }
-    match worker.run_once().await {
+    let mut result = worker.run_once().await;
+    if let (Ok(report), Some(mut certificates)) = (&mut result, certificate_worker(app, config)) {
+        match certificates.run_once().await {
+            Ok(r) => {
+                report.applied += r.applied;
+                report.failed += r.failed;
+                report.retried += r.retried;
+            }
+            Err(e) => return fail_msg(e),
+        }
+    }
+    match result {
         Ok(report) => {
             print(format, &report, |r| {
                 format!(

@@ -1,0 +1,1 @@
+//! Test support for websites: nginx and PHP-FPM on loopback ports.
