@@ -14,6 +14,8 @@ const FR: &str = concat!(
     include_str!("../locales/fr/domains.ftl"),
     "\n",
     include_str!("../locales/fr/mail.ftl"),
+    "\n",
+    include_str!("../locales/fr/sites.ftl"),
 );
 const EN: &str = concat!(
     include_str!("../locales/en/main.ftl"),
@@ -21,6 +23,8 @@ const EN: &str = concat!(
     include_str!("../locales/en/domains.ftl"),
     "\n",
     include_str!("../locales/en/mail.ftl"),
+    "\n",
+    include_str!("../locales/en/sites.ftl"),
 );
 
 pub struct Catalog {

@@ -332,6 +332,9 @@ impl WebApplier {
         let text = render_pool(&spec).map_err(|e| ProvisionError::Invalid {
             reason: e.to_string(),
         })?;
+        // `php-fpm -t` passes some pools the master then dies on (a socket
+        // in a missing directory): refuse them before any file is written.
+        super::php::preflight(&spec).map_err(|reason| ProvisionError::Invalid { reason })?;
         let file = self.target.pool_file(php, &host.login);
         let previous = std::fs::read(&file).ok();
         if previous.as_deref() == Some(text.as_bytes()) {

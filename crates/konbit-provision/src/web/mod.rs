@@ -10,6 +10,7 @@ mod apply;
 pub mod host;
 pub mod nginx;
 pub mod php;
+pub mod server;
 pub mod usage;
 
 pub use apply::{PhpTarget, WebTarget};

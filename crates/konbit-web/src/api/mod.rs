@@ -10,6 +10,8 @@ mod dto;
 mod mail;
 mod mail_dto;
 mod quota_profile;
+mod site;
+mod site_dto;
 mod token;
 mod user;
 
@@ -36,7 +38,7 @@ pub use dto::Problem;
     info(
         title = "Konbit API",
         version = "1",
-        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, and hosted mail. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, hosted mail, and websites with their certificates. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
@@ -44,7 +46,8 @@ pub use dto::Problem;
     components(schemas(Problem)),
     tags(
         (name = "domains", description = "Domains (DNS zones served by the co-op's name servers), their records, DNSSEC and zone files. Scopes `domains:read` and `domains:write`."),
-        (name = "mail", description = "Hosted mail: a domain's mail and DKIM keys, mailboxes (named by address) and aliases. Scopes `mail:read` and `mail:write`. Passwords are never shown, nor their hashes.")
+        (name = "mail", description = "Hosted mail: a domain's mail and DKIM keys, mailboxes (named by address) and aliases. Scopes `mail:read` and `mail:write`. Passwords are never shown, nor their hashes."),
+        (name = "sites", description = "Websites: static files, PHP, a redirect or a local application behind a reverse proxy, under names of the account's domains, with HTTPS by ACME; their certificates, logs, and the disk the account's files use. Sites are named by their id. Scopes `sites:read` and `sites:write`. Private keys are never shown.")
     )
 )]
 struct ApiDoc;
@@ -110,6 +113,16 @@ pub fn router() -> OpenApiRouter<AppState> {
             mail::update_alias,
             mail::delete_alias
         ))
+        .routes(routes!(site::list, site::create))
+        .routes(routes!(site::get, site::update, site::delete))
+        .routes(routes!(site::restore))
+        .routes(routes!(site::enable))
+        .routes(routes!(site::disable))
+        .routes(routes!(site::certificate))
+        .routes(routes!(site::renew_certificate))
+        .routes(routes!(site::certificates))
+        .routes(routes!(site::logs))
+        .routes(routes!(site::disk_usage))
 }
 
 /// The routes an OpenAPI document declares.

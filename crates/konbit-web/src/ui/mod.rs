@@ -11,6 +11,7 @@ mod mail;
 mod password_reset;
 mod quota_profile;
 mod settings;
+mod site;
 mod token;
 mod two_factor;
 
@@ -111,6 +112,18 @@ pub(crate) fn routes() -> RouteTable {
         .get("/mail/aliases/{id}", mail::show_alias)
         .post("/mail/aliases/{id}", mail::update_alias)
         .post("/mail/aliases/{id}/delete", mail::delete_alias)
+        .get("/sites", site::list)
+        .get("/sites/new", site::new_form)
+        .post("/sites/new", site::create)
+        .get("/sites/{id}", site::show)
+        .post("/sites/{id}", site::update)
+        .post("/sites/{id}/enable", site::enable)
+        .post("/sites/{id}/disable", site::disable)
+        .post("/sites/{id}/delete", site::delete)
+        .post("/sites/{id}/restore", site::restore)
+        .post("/sites/{id}/certificate/renew", site::renew_certificate)
+        .get("/sites/{id}/logs", site::show_logs)
+        .get("/sites/{id}/logs/{file}", site::download_log)
         // Public: a mailbox's user changes its password without a Konbit
         // sign-in, and mail programs fetch their settings.
         .get("/mail/password", mail::own_password_page)

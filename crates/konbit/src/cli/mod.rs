@@ -11,8 +11,10 @@ mod domain;
 mod mail;
 mod mail_setup;
 pub(crate) mod reconcile;
+mod site;
 mod token;
 mod user;
+mod web_setup;
 
 use crate::config::Config;
 use crate::output::{Format, fail, fail_msg, print};
@@ -92,6 +94,12 @@ enum Command {
     /// The mail servers: write and check Postfix's, Dovecot's and OpenDKIM's configuration.
     #[command(subcommand, name = "mail-server")]
     MailServer(mail_setup::MailServerCommand),
+    /// Websites: add, change, enable and disable, delete and restore, certificates and logs.
+    #[command(subcommand)]
+    Site(site::SiteCommand),
+    /// The web servers: write and check nginx's and PHP-FPM's configuration.
+    #[command(subcommand, name = "web-server")]
+    WebServer(web_setup::WebServerCommand),
     /// Check what Konbit depends on (state database, PowerDNS) and say what is wrong.
     Doctor,
     /// Print the OpenAPI document of the REST API.
@@ -142,6 +150,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::Mailbox(c) => mail::mailbox(format, &app, &actor, c).await,
                 Command::Alias(c) => mail::alias(format, &app, &actor, c).await,
                 Command::MailServer(c) => mail_setup::run(format, &config, c).await,
+                Command::Site(c) => site::run(format, &app, &actor, c).await,
+                Command::WebServer(c) => web_setup::run(format, &config, c).await,
                 Command::Doctor => doctor::run(format, &app, &config).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };

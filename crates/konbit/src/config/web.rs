@@ -24,6 +24,10 @@ pub struct WebSection {
     pub nginx_error_log: Option<PathBuf>,
     /// One `site-<id>.conf` per site; Konbit owns every file here.
     pub sites_dir: PathBuf,
+    /// The http-level file `konbit web-server setup` writes (default
+    /// servers, the ACME challenges for any host, the `include` of
+    /// `sites_dir`), which nginx's `http { }` includes once.
+    pub nginx_snippet: PathBuf,
     pub fastcgi_params: PathBuf,
     pub listen_http: Vec<SocketAddr>,
     pub listen_https: Vec<SocketAddr>,
@@ -63,6 +67,7 @@ impl Default for WebSection {
             nginx_prefix: None,
             nginx_error_log: None,
             sites_dir: "/etc/nginx/konbit-sites".into(),
+            nginx_snippet: "/etc/nginx/conf.d/konbit.conf".into(),
             fastcgi_params: "/etc/nginx/fastcgi_params".into(),
             listen_http: vec![SocketAddr::from(([0, 0, 0, 0], 80))],
             listen_https: vec![SocketAddr::from(([0, 0, 0, 0], 443))],

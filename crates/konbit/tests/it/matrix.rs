@@ -72,10 +72,25 @@ struct World {
     /// A mailbox and an alias of A's domain.
     mailbox_a: String,
     alias_a: i64,
+    /// A static site of A's domain, with a certificate asked for, and the
+    /// directory of the sites' logs (its access log has a line).
+    site_a: i64,
+    _site_logs: tempfile::TempDir,
 }
 
 async fn world() -> World {
-    let t = TestApp::spawn().await.unwrap();
+    let site_logs = tempfile::Builder::new()
+        .prefix("konbit-matrix-logs-")
+        .tempdir()
+        .unwrap();
+    let config = konbit_app::AppConfig {
+        sites: konbit_app::site::SiteConfig {
+            log_dir: Some(site_logs.path().to_path_buf()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let t = TestApp::spawn_with(config).await.unwrap();
     let (a, owner_a, member_a) = t.seed_account("radio").await.unwrap();
     let (_, owner_b, _) = t.seed_account("garden").await.unwrap();
     let cli = konbit_core::authz::Actor::operator_cli();
@@ -192,8 +207,29 @@ async fn world() -> World {
         )
         .await
         .unwrap();
+    let site = t
+        .app
+        .sites()
+        .create(
+            &cli,
+            konbit_app::site::SiteInput {
+                host: "www.radio-a.test".into(),
+                kind: "static".into(),
+                redirect_permanent: true,
+                redirect_keep_path: true,
+                certificate: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let log_dir = site_logs.path().join(site.site.id.0.to_string());
+    std::fs::create_dir_all(&log_dir).unwrap();
+    std::fs::write(log_dir.join("access.log"), "192.0.2.9 GET / 200\n").unwrap();
     World {
         t,
+        site_a: site.site.id.0,
+        _site_logs: site_logs,
         domain_a,
         record_a: record.id.0,
         mailbox_a,
@@ -223,6 +259,8 @@ impl World {
             self.owner_a_session_id
         } else if route.starts_with("/api/v1/users/") {
             self.member_a.id.0
+        } else if route.contains("/sites/") {
+            self.site_a
         } else if route.contains("/aliases/") {
             self.alias_a
         } else if route.contains("/domains/") {
@@ -237,6 +275,8 @@ impl World {
             .replace("{token}", "1.not-a-valid-token")
             .replace("{name}", &self.domain_a)
             .replace("{address}", &self.mailbox_a)
+            .replace("{kind}", "access")
+            .replace("{file}", "access.log")
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -281,6 +321,7 @@ impl World {
                         "audit:read",
                         "domains:write",
                         "mail:write",
+                        "sites:write",
                     ];
                     Some(
                         self.t
@@ -468,6 +509,18 @@ const J_ALIAS_PATCH: &[(&str, &str)] = &[(
     "json",
     r#"{"destinations":["ada@radio-a.test","friend@outside.example"]}"#,
 )];
+const SITE: &[(&str, &str)] = &[
+    ("host", "blog.radio-a.test"),
+    ("kind", "static"),
+    ("certificate", "on"),
+];
+const SITE_EDIT: &[(&str, &str)] = &[
+    ("kind", "php"),
+    ("root", "www/radio"),
+    ("certificate", "on"),
+];
+const J_SITE: &[(&str, &str)] = &[("json", r#"{"host":"blog.radio-a.test","type":"static"}"#)];
+const J_SITE_PATCH: &[(&str, &str)] = &[("json", r#"{"type":"php"}"#)];
 const J_ZONE: &[(&str, &str)] = &[(
     "json",
     r#"{"zone":"www3 300 IN A 192.0.2.3","dry_run":true}"#,
@@ -575,6 +628,21 @@ fn cases() -> Vec<Case> {
         c("POST", "/mail/aliases/{id}",                &[("destinations", "ada@radio-a.test\nfriend@outside.example")],
                                                                    [S(303), S(404), C(303), C(303), C(303), S(303)]),
         c("POST", "/mail/aliases/{id}/delete",         &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        // Websites in the panel. A name of A's domain is, to B's owner, in
+        // none of theirs (the form says so: 422). A's site is not deleted.
+        c("GET",  "/sites",                            &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/sites/new",                        &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/sites/new",                        SITE,       [S(303), S(422), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/sites/{id}",                       &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/sites/{id}",                       SITE_EDIT,  [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sites/{id}/enable",                &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sites/{id}/disable",               &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sites/{id}/delete",                &[("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sites/{id}/restore",               &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/sites/{id}/certificate/renew",     &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/sites/{id}/logs",                  &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/sites/{id}/logs/{file}",           &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
         // Public mail pages: the same answer for everyone; a wrong current
         // password changes nothing.
         c("GET",  "/mail/password",                    &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
@@ -641,6 +709,21 @@ fn cases() -> Vec<Case> {
         c("GET",    "/api/v1/aliases/{id}",            &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
         c("PATCH",  "/api/v1/aliases/{id}",            J_ALIAS_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
         c("DELETE", "/api/v1/aliases/{id}",            &[],        [S(401), S(404), C(204), C(204), C(204), S(403)]),
+        // Websites: A's site is enabled, not deleted, and asks for a
+        // certificate; enabling it again still queues it again.
+        c("GET",    "/api/v1/sites",                   &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/sites",                   J_SITE,     [S(401), S(422), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/sites/{id}",              &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/sites/{id}",              J_SITE_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/sites/{id}",              &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/sites/{id}/restore",      &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/sites/{id}/enable",       &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/sites/{id}/disable",      &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("GET",    "/api/v1/sites/{id}/certificate",  &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/sites/{id}/certificate/renew", &[],   [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("GET",    "/api/v1/sites/{id}/logs/{kind}",  &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("GET",    "/api/v1/certificates",            &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("GET",    "/api/v1/accounts/{id}/disk-usage", &[],       [S(401), S(404), S(200), S(200), S(200), S(403)]),
     ]
 }
 
@@ -666,10 +749,24 @@ fn the_matrix_lists_every_route() {
     );
 }
 
+// The panel's and the API's halves run as two tests, so each stays well
+// within the test timeout on a busy two-core machine.
 #[tokio::test(flavor = "multi_thread")]
-async fn every_route_for_every_caller() {
+async fn every_panel_route_for_every_caller() {
+    every_route_for_every_caller(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_api_route_for_every_caller() {
+    every_route_for_every_caller(true).await;
+}
+
+async fn every_route_for_every_caller(api: bool) {
     let mut failures = Vec::new();
-    for case in cases() {
+    for case in cases()
+        .into_iter()
+        .filter(|c| c.route.starts_with("/api/") == api)
+    {
         // Refusals and reads share one world per route; each allowed
         // change gets a fresh world so cases cannot disturb each other.
         let shared = world().await;
@@ -726,6 +823,11 @@ fn limited_token_expectation(method: &str, route: &str) -> Expect {
         // exist for it.
         ("GET", "/api/v1/mailboxes" | "/api/v1/aliases") => S(200),
         ("POST", "/api/v1/mailboxes" | "/api/v1/aliases") => S(404),
+        // Likewise for sites and their certificates; a name of A's domain
+        // is in none of B's.
+        ("GET", "/api/v1/sites" | "/api/v1/certificates") => S(200),
+        ("POST", "/api/v1/sites") => S(422),
+        (_, r) if r.starts_with("/api/v1/sites/") => S(404),
         (_, r) if r.starts_with("/api/v1/mailboxes/") || r.starts_with("/api/v1/aliases/") => {
             S(404)
         }
@@ -759,6 +861,7 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
             "audit:write",
             "domains:write",
             "mail:write",
+            "sites:write",
         ];
         let input = konbit_app::token::CreateToken {
             name: "garden only".into(),
@@ -807,6 +910,8 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
                     | "/api/v1/audit.csv"
                     | "/api/v1/mailboxes"
                     | "/api/v1/aliases"
+                    | "/api/v1/sites"
+                    | "/api/v1/certificates"
             )
         {
             let api = w.t.api(creds.bearer.as_deref()).unwrap();
