@@ -397,7 +397,13 @@ impl SiteService<'_> {
             Default::default(),
         )?;
         let now = now();
-        let due = self.app.store.read().await?.sites_due_for_purge(now).await?;
+        let due = self
+            .app
+            .store
+            .read()
+            .await?
+            .sites_due_for_purge(now)
+            .await?;
         for id in &due {
             let mut tx = self.app.store.write().await?;
             let old = tx.site(*id).await?;

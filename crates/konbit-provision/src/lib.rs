@@ -9,9 +9,9 @@ pub mod command;
 pub mod dns;
 mod files;
 pub mod mail;
-pub mod web;
 mod provisioner;
 mod registry;
+pub mod web;
 mod worker;
 
 pub use provisioner::{Applied, ProvisionError, Provisioner};

@@ -353,7 +353,15 @@ async fn first_https(b: &Bench, n: usize) -> Result<()> {
         let mut served = false;
         for _ in 0..600 {
             let ok = std::process::Command::new("curl")
-                .args(["-sS", "-o", "/dev/null", "--max-time", "5", "--resolve", &resolve])
+                .args([
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "--max-time",
+                    "5",
+                    "--resolve",
+                    &resolve,
+                ])
                 .arg("--cacert")
                 .arg(&root)
                 .arg(&url)
@@ -392,7 +400,12 @@ async fn one_change_among_many(b: &Bench, many: usize) -> Result<()> {
     }
     let created = started.elapsed();
     for _ in 0..6000 {
-        let s = b.t.app.sites().get(&Actor::system(), last).await.map_err(|e| anyhow!("{e}"))?;
+        let s =
+            b.t.app
+                .sites()
+                .get(&Actor::system(), last)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
         if s.site.provision.applied_generation >= s.site.provision.generation {
             break;
         }
@@ -404,9 +417,15 @@ async fn one_change_among_many(b: &Bench, many: usize) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     let mut ms = Vec::new();
-    for round in 0..10 {
-        let id = SiteId(i64::try_from(round * 7 + 1).unwrap_or(1));
-        let site = b.t.app.sites().get(&Actor::system(), last - id.0).await.map_err(|e| anyhow!("{e}"))?;
+    for round in 0..10i64 {
+        // Sites spread over the last ones made.
+        let id = SiteId(last - (round * 7 + 1).min(last - 1));
+        let site =
+            b.t.app
+                .sites()
+                .get(&Actor::system(), id.0)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
         let host = site.site.host.to_string();
         let new_target = format!("https://changed{round}.example");
         let started = Instant::now();

@@ -88,7 +88,12 @@ impl CertificateProvisioner {
         }
     }
 
-    async fn record_failure(&self, id: SiteId, attempts: i64, reason: &str) -> Result<(), ProvisionError> {
+    async fn record_failure(
+        &self,
+        id: SiteId,
+        attempts: i64,
+        reason: &str,
+    ) -> Result<(), ProvisionError> {
         let now = now();
         let delay = i64::try_from(self.retry.after(attempts).as_secs()).unwrap_or(i64::MAX);
         let mut tx = self.store.write().await.map_err(transient)?;
@@ -115,7 +120,10 @@ impl Provisioner for CertificateProvisioner {
             }
         };
         let wanted = source.filter(|s| {
-            s.site.is_served() && !s.parent_deleted && s.site.https.certificate && s.certificate.is_some()
+            s.site.is_served()
+                && !s.parent_deleted
+                && s.site.https.certificate
+                && s.certificate.is_some()
         });
         let Some(source) = wanted else {
             return self.drop_files(id).await;
@@ -149,12 +157,32 @@ impl Provisioner for CertificateProvisioner {
                 });
             }
         };
-        let root_only = FileMode { mode: 0o700, uid: None, gid: None };
+        let root_only = FileMode {
+            mode: 0o700,
+            uid: None,
+            gid: None,
+        };
         ensure_dir(&self.dir(id), root_only).map_err(transient)?;
-        write_atomic(&files.key, issued.key_pem.as_bytes(), FileMode { mode: 0o600, uid: None, gid: None })
-            .map_err(transient)?;
-        write_atomic(&files.cert, issued.chain_pem.as_bytes(), FileMode { mode: 0o644, uid: None, gid: None })
-            .map_err(transient)?;
+        write_atomic(
+            &files.key,
+            issued.key_pem.as_bytes(),
+            FileMode {
+                mode: 0o600,
+                uid: None,
+                gid: None,
+            },
+        )
+        .map_err(transient)?;
+        write_atomic(
+            &files.cert,
+            issued.chain_pem.as_bytes(),
+            FileMode {
+                mode: 0o644,
+                uid: None,
+                gid: None,
+            },
+        )
+        .map_err(transient)?;
         {
             let mut tx = self.store.write().await.map_err(transient)?;
             tx.record_certificate_issued(id, &names, issued.not_before, issued.not_after, now)
@@ -176,7 +204,11 @@ impl Provisioner for CertificateProvisioner {
         self.drop_files(SiteId(object_id)).await
     }
 
-    async fn plan(&self, object_id: i64, generation: Option<i64>) -> Result<Vec<String>, ProvisionError> {
+    async fn plan(
+        &self,
+        object_id: i64,
+        generation: Option<i64>,
+    ) -> Result<Vec<String>, ProvisionError> {
         Ok(vec![match generation {
             Some(_) => format!("certificate of site {object_id}: ordered if missing or due"),
             None => format!("certificate of site {object_id}: files removed"),

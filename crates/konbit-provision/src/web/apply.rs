@@ -77,7 +77,10 @@ pub(crate) fn ids_on_disk(dir: &Path) -> Vec<i64> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("site-")?.strip_suffix(".conf")?.parse().ok()
+            name.strip_prefix("site-")?
+                .strip_suffix(".conf")?
+                .parse()
+                .ok()
         })
         .collect()
 }
@@ -116,14 +119,29 @@ fn transient(e: impl std::fmt::Display) -> ProvisionError {
 
 impl WebApplier {
     pub(crate) fn prepare(&self) -> Result<(), ProvisionError> {
-        let root_only = FileMode { mode: 0o700, uid: None, gid: None };
+        let root_only = FileMode {
+            mode: 0o700,
+            uid: None,
+            gid: None,
+        };
         ensure_dir(&self.target.scratch_dir, root_only).map_err(transient)?;
-        ensure_dir(&self.target.sites_dir, FileMode { mode: 0o755, uid: None, gid: None })
-            .map_err(transient)?;
+        ensure_dir(
+            &self.target.sites_dir,
+            FileMode {
+                mode: 0o755,
+                uid: None,
+                gid: None,
+            },
+        )
+        .map_err(transient)?;
         write_atomic(
             &self.target.placeholder(),
             PLACEHOLDER.as_bytes(),
-            FileMode { mode: 0o644, uid: None, gid: None },
+            FileMode {
+                mode: 0o644,
+                uid: None,
+                gid: None,
+            },
         )
         .map_err(transient)?;
         // The scratch dir holds the placeholder the account's user copies.
@@ -156,10 +174,17 @@ impl WebApplier {
                 Err(e) => results.push(Err(e)),
             }
         }
-        let mode = FileMode { mode: 0o644, uid: None, gid: None };
+        let mode = FileMode {
+            mode: 0o644,
+            uid: None,
+            gid: None,
+        };
         let mut paths = Vec::with_capacity(candidates.len());
         for (i, c) in &candidates {
-            let path = self.target.scratch_dir.join(format!("candidate-{}.conf", c.id.0));
+            let path = self
+                .target
+                .scratch_dir
+                .join(format!("candidate-{}.conf", c.id.0));
             match write_atomic(&path, c.text.as_bytes(), mode) {
                 Ok(_) => paths.push(Some(path)),
                 Err(e) => {
@@ -170,7 +195,12 @@ impl WebApplier {
         }
         let all: Vec<PathBuf> = paths.iter().flatten().cloned().collect();
         let together_ok = !all.is_empty()
-            && self.target.nginx.check_sites(&all, &self.target.scratch_dir).await.is_ok();
+            && self
+                .target
+                .nginx
+                .check_sites(&all, &self.target.scratch_dir)
+                .await
+                .is_ok();
         let mut reload = results
             .iter()
             .any(|r| matches!(r, Ok(o) if o.nginx_changed));
@@ -195,7 +225,8 @@ impl WebApplier {
                         reload = true;
                         let mut out = c.out;
                         out.nginx_changed = true;
-                        out.changes.push(format!("nginx: wrote {}", c.file.display()));
+                        out.changes
+                            .push(format!("nginx: wrote {}", c.file.display()));
                         Ok(out)
                     }
                     Err(e) => Err(transient(e)),
@@ -236,8 +267,20 @@ impl WebApplier {
                 .await?;
         }
         let log_dir = self.target.log_dir.join(id.0.to_string());
-        let log_gid = self.target.log_group.as_deref().and_then(crate::files::group_id);
-        ensure_dir(&log_dir, FileMode { mode: 0o750, uid: None, gid: log_gid }).map_err(transient)?;
+        let log_gid = self
+            .target
+            .log_group
+            .as_deref()
+            .and_then(crate::files::group_id);
+        ensure_dir(
+            &log_dir,
+            FileMode {
+                mode: 0o750,
+                uid: None,
+                gid: log_gid,
+            },
+        )
+        .map_err(transient)?;
         let spec = self.vhost(&source, &host, php_socket, &log_dir);
         let text = render_vhost(&spec).map_err(|e| ProvisionError::Invalid {
             reason: e.to_string(),
@@ -246,7 +289,12 @@ impl WebApplier {
         if std::fs::read_to_string(&file).ok().as_deref() == Some(text.as_str()) {
             return Ok(Step::Done(out));
         }
-        Ok(Step::Candidate(Candidate { id, out, file, text }))
+        Ok(Step::Candidate(Candidate {
+            id,
+            out,
+            file,
+            text,
+        }))
     }
 
     fn unserve_site(&self, id: SiteId) -> Result<Outcome, ProvisionError> {
@@ -313,10 +361,18 @@ impl WebApplier {
     /// Writes the account's pool if it changed, checks every pool with
     /// `php-fpm -t` (a bad pool plus a reload would stop every site) and
     /// reloads; on a failed check the previous pool file is put back.
-    async fn ensure_pool(&self, host: &AccountHost, out: &mut Outcome) -> Result<PathBuf, ProvisionError> {
-        let php = self.target.php.as_ref().ok_or_else(|| ProvisionError::Invalid {
-            reason: "PHP is not set up on this server ([web.php] in konbit.toml)".into(),
-        })?;
+    async fn ensure_pool(
+        &self,
+        host: &AccountHost,
+        out: &mut Outcome,
+    ) -> Result<PathBuf, ProvisionError> {
+        let php = self
+            .target
+            .php
+            .as_ref()
+            .ok_or_else(|| ProvisionError::Invalid {
+                reason: "PHP is not set up on this server ([web.php] in konbit.toml)".into(),
+            })?;
         let socket = php.socket_dir.join(format!("{}.sock", host.login));
         let spec = PoolSpec {
             login: host.login.clone(),
@@ -340,7 +396,11 @@ impl WebApplier {
         if previous.as_deref() == Some(text.as_bytes()) {
             return Ok(socket);
         }
-        let mode = FileMode { mode: 0o644, uid: None, gid: None };
+        let mode = FileMode {
+            mode: 0o644,
+            uid: None,
+            gid: None,
+        };
         write_atomic(&file, text.as_bytes(), mode).map_err(transient)?;
         if let Err(message) = php.fpm.check().await {
             let _ = match &previous {
@@ -353,7 +413,8 @@ impl WebApplier {
         }
         php.fpm.reload().await.map_err(ProvisionError::Fatal)?;
         wait_for_socket(&socket).await;
-        out.changes.push(format!("php-fpm: pool {} written", host.login));
+        out.changes
+            .push(format!("php-fpm: pool {} written", host.login));
         Ok(socket)
     }
 
@@ -375,9 +436,12 @@ impl WebApplier {
         if serves_php && !account.is_deleted() {
             self.ensure_pool(&host, &mut out).await?;
         } else if self.drop_pool(&host.login).await? {
-            out.changes.push(format!("php-fpm: pool {} removed", host.login));
+            out.changes
+                .push(format!("php-fpm: pool {} removed", host.login));
         }
-        Ok(Applied { changes: out.changes })
+        Ok(Applied {
+            changes: out.changes,
+        })
     }
 
     async fn remove_account(&self, id: AccountId) -> Result<Applied, ProvisionError> {

@@ -7,9 +7,9 @@
 //! | home/tmp, home/logs | login | 0700 | PHP's uploads, sessions and errors |
 //! | a site's root | login | 0755 | made *as the login* (`setpriv`), so a symlink the member planted cannot turn root's `mkdir` elsewhere |
 
+use crate::ProvisionError;
 use crate::command::run_checked;
 use crate::files::{FileMode, ensure_dir};
-use crate::ProvisionError;
 use konbit_core::model::AccountId;
 use konbit_core::names::AccountName;
 use konbit_core::web::{DocRoot, UnixLogin};
@@ -89,7 +89,11 @@ impl UnixSettings {
     /// Creates the account's user and home if they are missing, and puts
     /// the home's owner and mode right. Idempotent and cheap when all is
     /// in place (reads `/etc/passwd` and two directories).
-    pub async fn ensure(&self, id: AccountId, name: &AccountName) -> Result<AccountHost, ProvisionError> {
+    pub async fn ensure(
+        &self,
+        id: AccountId,
+        name: &AccountName,
+    ) -> Result<AccountHost, ProvisionError> {
         let login = self.login(id, name)?;
         let uid = self.uid(id)?;
         let home = self.homes_root.join(login.as_str());
@@ -122,11 +126,16 @@ impl UnixSettings {
                     .map_err(|e| ProvisionError::Transient(format!("useradd {login}: {e}")))?;
                 crate::files::user_ids(login.as_str())
                     .map(|(_, gid)| gid)
-                    .ok_or_else(|| ProvisionError::Transient(format!("useradd made no user {login}")))?
+                    .ok_or_else(|| {
+                        ProvisionError::Transient(format!("useradd made no user {login}"))
+                    })?
             }
         };
         let web_gid = crate::files::group_id(&self.web_group).ok_or_else(|| {
-            ProvisionError::Fatal(format!("the group {} (nginx's) does not exist", self.web_group))
+            ProvisionError::Fatal(format!(
+                "the group {} (nginx's) does not exist",
+                self.web_group
+            ))
         })?;
         let host = AccountHost {
             login,
@@ -135,17 +144,46 @@ impl UnixSettings {
             home,
         };
         let fail = |e: String| ProvisionError::Transient(e);
-        ensure_dir(&self.homes_root, FileMode { mode: 0o755, uid: None, gid: None }).map_err(fail)?;
-        ensure_dir(&host.home, FileMode { mode: 0o750, uid: Some(uid), gid: Some(web_gid) }).map_err(fail)?;
+        ensure_dir(
+            &self.homes_root,
+            FileMode {
+                mode: 0o755,
+                uid: None,
+                gid: None,
+            },
+        )
+        .map_err(fail)?;
+        ensure_dir(
+            &host.home,
+            FileMode {
+                mode: 0o750,
+                uid: Some(uid),
+                gid: Some(web_gid),
+            },
+        )
+        .map_err(fail)?;
         for private in [host.tmp_dir(), host.logs_dir()] {
-            ensure_dir(&private, FileMode { mode: 0o700, uid: Some(uid), gid: Some(gid) }).map_err(fail)?;
+            ensure_dir(
+                &private,
+                FileMode {
+                    mode: 0o700,
+                    uid: Some(uid),
+                    gid: Some(gid),
+                },
+            )
+            .map_err(fail)?;
         }
         Ok(host)
     }
 
     /// Creates a site's directory as the account's user, with a page that
     /// says the site works, the first time only.
-    pub async fn ensure_root(&self, host: &AccountHost, root: &DocRoot, placeholder: &Path) -> Result<(), ProvisionError> {
+    pub async fn ensure_root(
+        &self,
+        host: &AccountHost,
+        root: &DocRoot,
+        placeholder: &Path,
+    ) -> Result<(), ProvisionError> {
         let dir = host.root(root);
         if tokio::fs::symlink_metadata(&dir).await.is_ok() {
             return Ok(());
@@ -169,9 +207,12 @@ impl UnixSettings {
             .arg("--")
             .arg(placeholder)
             .arg(dir.join("index.html"));
-        run_checked(cp, TOOL_TIMEOUT)
-            .await
-            .map_err(|e| invalid(format!("cannot write the first page in {}: {e}", dir.display())))?;
+        run_checked(cp, TOOL_TIMEOUT).await.map_err(|e| {
+            invalid(format!(
+                "cannot write the first page in {}: {e}",
+                dir.display()
+            ))
+        })?;
         Ok(())
     }
 
@@ -193,7 +234,12 @@ impl UnixSettings {
             match tokio::fs::remove_dir_all(&home).await {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(ProvisionError::Transient(format!("{}: {e}", home.display()))),
+                Err(e) => {
+                    return Err(ProvisionError::Transient(format!(
+                        "{}: {e}",
+                        home.display()
+                    )));
+                }
             }
         }
         UnixLogin::parse_existing(&login).map(Some).map_err(invalid)

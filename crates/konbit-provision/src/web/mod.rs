@@ -77,7 +77,11 @@ impl SiteProvisioner {
         let (outcomes, reload) = applier.apply_batch(ids).await;
         let results: Vec<Result<Applied, ProvisionError>> = outcomes
             .into_iter()
-            .map(|r| r.map(|out| Applied { changes: out.changes }))
+            .map(|r| {
+                r.map(|out| Applied {
+                    changes: out.changes,
+                })
+            })
             .collect();
         if reload && let Err(message) = applier.target.nginx.reload().await {
             // The files are in place; nginx serves them once it runs again.
@@ -115,7 +119,11 @@ impl Provisioner for SiteProvisioner {
         self.apply(object_id, 0).await
     }
 
-    async fn plan(&self, object_id: i64, generation: Option<i64>) -> Result<Vec<String>, ProvisionError> {
+    async fn plan(
+        &self,
+        object_id: i64,
+        generation: Option<i64>,
+    ) -> Result<Vec<String>, ProvisionError> {
         let file = self.target().site_file(SiteId(object_id));
         Ok(match (generation, file.exists()) {
             (None, true) => vec![format!("- {}", file.display())],
@@ -162,7 +170,11 @@ impl Provisioner for AccountProvisioner {
         self.apply(object_id, 0).await
     }
 
-    async fn plan(&self, object_id: i64, generation: Option<i64>) -> Result<Vec<String>, ProvisionError> {
+    async fn plan(
+        &self,
+        object_id: i64,
+        generation: Option<i64>,
+    ) -> Result<Vec<String>, ProvisionError> {
         Ok(vec![match generation {
             Some(_) => format!("account {object_id}: Unix user, home and PHP pool checked"),
             None => format!("account {object_id}: Unix user and home removed"),

@@ -41,7 +41,9 @@ pub async fn refresh_usage(store: &Store, unix: &UnixSettings) -> Result<usize, 
         .unwrap_or(0);
     let mut tx = store.write().await.map_err(store_error)?;
     for (id, bytes) in &measured {
-        tx.set_web_usage(*id, *bytes, now).await.map_err(store_error)?;
+        tx.set_web_usage(*id, *bytes, now)
+            .await
+            .map_err(store_error)?;
     }
     tx.commit().await.map_err(store_error)?;
     Ok(measured.len())

@@ -27,7 +27,9 @@ pub(crate) async fn checks(config: &Config) -> Vec<Check> {
         } else {
             addr
         };
-        let answered = tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr)).await;
+        let answered =
+            tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr))
+                .await;
         out.push(Check {
             name: "nginx http",
             ok: matches!(answered, Ok(Ok(_))),
@@ -66,11 +68,9 @@ pub(crate) async fn checks(config: &Config) -> Vec<Check> {
         // Only an existing account is used: the doctor registers nothing.
         if settings.account_file.exists() {
             let url = settings.directory_url.clone();
-            let reached = tokio::time::timeout(
-                TIMEOUT,
-                konbit_provision::acme::AcmeClient::new(settings),
-            )
-            .await;
+            let reached =
+                tokio::time::timeout(TIMEOUT, konbit_provision::acme::AcmeClient::new(settings))
+                    .await;
             out.push(Check {
                 name: "acme directory",
                 ok: matches!(reached, Ok(Ok(_))),

@@ -84,14 +84,19 @@ async fn pebble_issues_a_certificate_that_the_site_serves() {
     let pebble = env.pebble.as_ref().unwrap();
     zone(&env, "radio.test", &["@", "www"]).await;
     let id = env
-        .site(json!({ "host": "radio.test", "type": "static", "aliases": ["www.radio.test"],
-                      "https": { "certificate": true, "force_https": true, "hsts": true } }))
+        .site(
+            json!({ "host": "radio.test", "type": "static", "aliases": ["www.radio.test"],
+                      "https": { "certificate": true, "force_https": true, "hsts": true } }),
+        )
         .await;
     let cert = until_certificate(&env, id, "issued").await;
     let mut names: Vec<String> = serde_json::from_value(cert["names"].clone()).unwrap();
     names.sort();
     assert_eq!(names, ["radio.test", "www.radio.test"]);
-    assert!(cert["not_after"].is_string() || cert["not_after"].is_number(), "{cert:#}");
+    assert!(
+        cert["not_after"].is_string() || cert["not_after"].is_number(),
+        "{cert:#}"
+    );
     env.until_status(id, "applied").await;
 
     // The chain nginx serves verifies against pebble's root alone.
@@ -102,7 +107,15 @@ async fn pebble_issues_a_certificate_that_the_site_serves() {
     let url = format!("https://radio.test:{https}/");
     let mut served = (false, String::new());
     for _ in 0..50 {
-        served = curl(&["--resolve", &resolve, "--cacert", root.to_str().unwrap(), "-D", "-", &url]);
+        served = curl(&[
+            "--resolve",
+            &resolve,
+            "--cacert",
+            root.to_str().unwrap(),
+            "-D",
+            "-",
+            &url,
+        ]);
         if served.0 {
             break;
         }
@@ -112,7 +125,8 @@ async fn pebble_issues_a_certificate_that_the_site_serves() {
     assert!(ok, "{text}");
     assert!(text.contains("This site is ready"), "{text}");
     assert!(
-        text.to_ascii_lowercase().contains("strict-transport-security: max-age="),
+        text.to_ascii_lowercase()
+            .contains("strict-transport-security: max-age="),
         "{text}"
     );
 
@@ -136,7 +150,11 @@ async fn pebble_issues_a_certificate_that_the_site_serves() {
         .arg(&leaf)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key_mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(&files.key).unwrap().permissions(),
     );

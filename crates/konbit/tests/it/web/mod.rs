@@ -92,7 +92,9 @@ impl WebEnv {
         // nginx's workers (www-data) and the accounts' PHP workers must
         // reach the homes inside the test's directory.
         std::fs::set_permissions(t.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-        let web = WebServer::try_start(&t.dir.path().join("web")).await.unwrap()?;
+        let web = WebServer::try_start(&t.dir.path().join("web"))
+            .await
+            .unwrap()?;
         let (pdns, pebble) = if options.https {
             let pdns = PowerDns::try_start(&t.dir.path().join("pdns"))
                 .await
@@ -242,7 +244,8 @@ impl WebEnv {
 
     /// Waits (at most 10 s) until the site's status is `want`; returns it.
     pub async fn until_status(&self, id: i64, want: &str) -> Value {
-        self.until_status_within(id, want, Duration::from_secs(10)).await
+        self.until_status_within(id, want, Duration::from_secs(10))
+            .await
     }
 
     pub async fn until_status_within(&self, id: i64, want: &str, limit: Duration) -> Value {
@@ -303,6 +306,7 @@ impl WebEnv {
     pub async fn until_answered(&self, host: &str) {
         for _ in 0..250 {
             if self.web.get(host, "/").await.unwrap().is_some() {
+                let _ = self.web.wait_nginx_settled(Duration::from_secs(5)).await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -315,6 +319,7 @@ impl WebEnv {
     pub async fn until_silent(&self, host: &str) {
         for _ in 0..250 {
             if self.web.get(host, "/").await.unwrap().is_none() {
+                let _ = self.web.wait_nginx_settled(Duration::from_secs(5)).await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -353,7 +358,10 @@ impl Drop for WebEnv {
                 .filter_map(|l| l.split(':').next())
                 .filter(|l| l.starts_with(&prefix))
             {
-                let _ = std::process::Command::new("userdel").arg("--force").arg(login).status();
+                let _ = std::process::Command::new("userdel")
+                    .arg("--force")
+                    .arg(login)
+                    .status();
             }
         }
     }

@@ -13,7 +13,9 @@ const SITES: usize = 1000;
 
 #[tokio::test]
 async fn one_broken_site_among_a_thousand_fails_alone() {
-    let Some(env) = WebEnv::start(Options::default()).await else { return };
+    let Some(env) = WebEnv::start(Options::default()).await else {
+        return;
+    };
     env.raise_site_quota(SITES as u64 + 10).await;
     env.domain("radio.test").await;
     let admin = Actor::system();
@@ -41,7 +43,8 @@ async fn one_broken_site_among_a_thousand_fails_alone() {
         ids.push(v.site.id.0);
     }
     let last = *ids.last().unwrap();
-    env.until_status_within(last, "applied", Duration::from_secs(240)).await;
+    env.until_status_within(last, "applied", Duration::from_secs(240))
+        .await;
     env.until_answered("s999.radio.test").await;
     let (status, _) = env.web.head("s999.radio.test", "/").await.unwrap();
     assert_eq!(status, 301);
@@ -58,15 +61,9 @@ async fn one_broken_site_among_a_thousand_fails_alone() {
         tx.want_certificate(broken, konbit_core::model::AccountId(env.radio), 1)
             .await
             .unwrap();
-        tx.record_certificate_issued(
-            broken,
-            &["s500.radio.test".to_owned()],
-            1,
-            i64::MAX / 2,
-            1,
-        )
-        .await
-        .unwrap();
+        tx.record_certificate_issued(broken, &["s500.radio.test".to_owned()], 1, i64::MAX / 2, 1)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     // Change the broken site and another one in the same moment.
@@ -87,12 +84,18 @@ async fn one_broken_site_among_a_thousand_fails_alone() {
     let failed = env.until_status(broken.0, "failed").await;
     let reason = failed["status"]["last_error"].as_str().unwrap();
     assert!(reason.contains("nginx"), "{reason}");
-    assert!(reason.contains("certificate") || reason.contains("PEM"), "{reason}");
+    assert!(
+        reason.contains("certificate") || reason.contains("PEM"),
+        "{reason}"
+    );
     env.until_status(ids[501], "applied").await;
     // The broken site keeps serving its previous file; its neighbour
     // serves its new one; every other site is still there.
     let (_, headers) = env.web.head("s500.radio.test", "/").await.unwrap();
-    assert_eq!(headers.get("location").unwrap(), "https://target500.example/");
+    assert_eq!(
+        headers.get("location").unwrap(),
+        "https://target500.example/"
+    );
     let mut moved = None;
     for _ in 0..250 {
         let (_, headers) = env.web.head("s501.radio.test", "/").await.unwrap();
@@ -104,7 +107,11 @@ async fn one_broken_site_among_a_thousand_fails_alone() {
     }
     assert_eq!(moved.as_deref(), Some("https://moved501.example/"));
     for i in [0, 250, 750, 999] {
-        let (status, headers) = env.web.head(&format!("s{i}.radio.test"), "/").await.unwrap();
+        let (status, headers) = env
+            .web
+            .head(&format!("s{i}.radio.test"), "/")
+            .await
+            .unwrap();
         assert_eq!(status, 301, "s{i}");
         assert_eq!(
             headers.get("location").unwrap(),

@@ -40,8 +40,18 @@ async fn each_kind_of_site_answers_with_its_host() {
     let root = home.join("www/radio.test");
     assert_eq!(std::fs::metadata(&root).unwrap().uid(), env.uid(env.radio));
     assert_eq!(std::fs::metadata(&home).unwrap().mode() & 0o777, 0o750);
-    put(&env, "radio", "www/radio.test/hello.txt", "hello from radio");
-    let (_, body) = env.web.get("www.radio.test", "/hello.txt").await.unwrap().unwrap();
+    put(
+        &env,
+        "radio",
+        "www/radio.test/hello.txt",
+        "hello from radio",
+    );
+    let (_, body) = env
+        .web
+        .get("www.radio.test", "/hello.txt")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(body, "hello from radio");
     // A dot-file is not served.
     put(&env, "radio", "www/radio.test/.env", "SECRET=1");
@@ -85,12 +95,26 @@ async fn each_kind_of_site_answers_with_its_host() {
     for host in ["old.radio.test", "promo.radio.test"] {
         env.until_answered(host).await;
     }
-    let (status, headers) = env.web.head("old.radio.test", "/a/b?c=d").await.unwrap();
+    let (status, headers) = env
+        .web
+        .wait_for_head("old.radio.test", "/a/b?c=d", 301, Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(status, 301);
-    assert_eq!(headers.get("location").unwrap(), "https://radio.example/a/b?c=d");
-    let (status, headers) = env.web.head("promo.radio.test", "/ignored").await.unwrap();
+    assert_eq!(
+        headers.get("location").unwrap(),
+        "https://radio.example/a/b?c=d"
+    );
+    let (status, headers) = env
+        .web
+        .wait_for_head("promo.radio.test", "/ignored", 302, Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(status, 302);
-    assert_eq!(headers.get("location").unwrap(), "https://radio.example/promo?x=1");
+    assert_eq!(
+        headers.get("location").unwrap(),
+        "https://radio.example/promo?x=1"
+    );
 
     // A reverse proxy to the member's own application on a local port.
     let app = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -98,13 +122,18 @@ async fn each_kind_of_site_answers_with_its_host() {
     let server = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         for _ in 0..5 {
-            let Ok((mut s, _)) = app.accept().await else { return };
+            let Ok((mut s, _)) = app.accept().await else {
+                return;
+            };
             let mut buf = vec![0u8; 4096];
             let n = s.read(&mut buf).await.unwrap_or(0);
             let request = String::from_utf8_lossy(&buf[..n]).to_string();
             let host = request
                 .lines()
-                .find_map(|l| l.strip_prefix("Host: ").or_else(|| l.strip_prefix("host: ")))
+                .find_map(|l| {
+                    l.strip_prefix("Host: ")
+                        .or_else(|| l.strip_prefix("host: "))
+                })
                 .unwrap_or("-")
                 .to_owned();
             let body = format!("app saw host {host}");
@@ -124,7 +153,10 @@ async fn each_kind_of_site_answers_with_its_host() {
         .wait_for_status("app.radio.test", "/", 200, Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!((status, body.as_str()), (200, "app saw host app.radio.test"));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "app saw host app.radio.test")
+    );
     server.abort();
 
     // An unknown host gets nothing.
@@ -215,24 +247,48 @@ async fn a_disabled_site_is_not_served_at_all() {
         .wait_for_status("radio.test", "/", 200, Duration::from_secs(5))
         .await
         .unwrap();
-    env.call(Method::POST, &format!("/api/v1/sites/{id}/disable"), json!({}), 200)
-        .await;
+    env.call(
+        Method::POST,
+        &format!("/api/v1/sites/{id}/disable"),
+        json!({}),
+        200,
+    )
+    .await;
     env.until_status(id, "applied").await;
     env.until_silent("radio.test").await;
-    assert!(!env.target.site_file(konbit_core::model::SiteId(id)).exists());
-    env.call(Method::POST, &format!("/api/v1/sites/{id}/enable"), json!({}), 200)
-        .await;
+    assert!(
+        !env.target
+            .site_file(konbit_core::model::SiteId(id))
+            .exists()
+    );
+    env.call(
+        Method::POST,
+        &format!("/api/v1/sites/{id}/enable"),
+        json!({}),
+        200,
+    )
+    .await;
     env.web
         .wait_for_status("radio.test", "/", 200, Duration::from_secs(5))
         .await
         .unwrap();
     // Deleted: not served; restored: served again.
-    env.call(Method::DELETE, &format!("/api/v1/sites/{id}"), json!({}), 200)
-        .await;
+    env.call(
+        Method::DELETE,
+        &format!("/api/v1/sites/{id}"),
+        json!({}),
+        200,
+    )
+    .await;
     env.until_status(id, "applied").await;
     env.until_silent("radio.test").await;
-    env.call(Method::POST, &format!("/api/v1/sites/{id}/restore"), json!({}), 200)
-        .await;
+    env.call(
+        Method::POST,
+        &format!("/api/v1/sites/{id}/restore"),
+        json!({}),
+        200,
+    )
+    .await;
     env.web
         .wait_for_status("radio.test", "/", 200, Duration::from_secs(5))
         .await
