@@ -137,10 +137,12 @@ impl SiteService<'_> {
         let owner = owning_domain(&mut tx, &input.host).await?;
         let Some(owner) = owner else {
             crate::visible_accounts(&mut tx, actor, Action::ManageSites).await?;
-            return Err(AppError::invalid(FieldError::new(
-                "host",
-                konbit_core::Rule::HostOutsideAccount,
-            )));
+            // A name that does not parse says why; a good one is outside.
+            let error = match Fqdn::parse("host", &input.host, 2) {
+                Err(e) => e,
+                Ok(_) => FieldError::new("host", konbit_core::Rule::HostOutsideAccount),
+            };
+            return Err(AppError::invalid(error));
         };
         let account = owner.account_id;
         authorize_on_account(&mut tx, actor, Action::ManageSites(account), account).await?;

@@ -1,6 +1,7 @@
 //! `konbit serve`: the panel and the API on one listener, plus the periodic
 //! housekeeping (purging accounts past their grace period, old sessions)
-//! and the reconcile worker.
+//! and the reconcile workers; `konbit web` and `konbit agent` split them
+//! into an unprivileged web process and a root agent.
 
 use crate::config::Config;
 use konbit_app::App;
@@ -9,85 +10,157 @@ use konbit_web::{AppState, WebConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn run(config: &Config, app: App) -> anyhow::Result<()> {
+/// What one process does. `All` is the single-process mode (playground,
+/// tests, small co-ops); in production `Web` runs as an unprivileged user
+/// and `Agent` as root, as DESIGN §2 says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The panel, the API, the workers and the housekeeping.
+    All,
+    /// The panel and the API only; changes wake the agent through the
+    /// wake-up socket.
+    Web,
+    /// The workers and the housekeeping only: no HTTP listener.
+    Agent,
+}
+
+pub async fn run(config: &Config, app: App, role: Role) -> anyhow::Result<()> {
     let web = WebConfig::from_public_url(&config.public_url);
-    if !web.secure_cookies && !config.listen.ip().is_loopback() {
+    if role != Role::Agent && !web.secure_cookies && !config.listen.ip().is_loopback() {
         tracing::warn!(
             "public_url is plain http while listening on {}: sessions are not protected in transit; put Konbit behind HTTPS",
             config.listen
         );
     }
-    let state = AppState {
-        app: app.clone(),
-        web: Arc::new(web),
+    let listener = if role == Role::Agent {
+        None
+    } else {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (listen): {e}", config.listen))?;
+        // With port 0 the system picks the port; the log says which, so a
+        // supervisor or a test can find it without racing for a free port.
+        let bound = listener.local_addr().unwrap_or(config.listen);
+        tracing::info!(url = %config.public_url, listen = %bound, "Konbit is serving");
+        Some(listener)
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} (listen): {e}", config.listen))?;
-    // With port 0 the system picks the port; the log says which, so a
-    // supervisor or a test can find it without racing for a free port.
-    let bound = listener.local_addr().unwrap_or(config.listen);
-    tracing::info!(url = %config.public_url, listen = %bound, "Konbit is serving");
-    let housekeeping = tokio::spawn(housekeeping(app.clone()));
-    let mail_usage = config
-        .mail
-        .enabled
-        .then(|| tokio::spawn(mail_usage(app.clone(), config.mail_target())));
-    let web_tasks = config.web.enabled.then(|| {
-        tokio::spawn(web_usage(
+    let wake_path = crate::wakeup::socket_path(&config.state_dir);
+    let mut tasks = Vec::new();
+    let mut agent = None;
+    if role == Role::Web {
+        tasks.push(tokio::spawn(forward_wakeups(
+            app.clone(),
+            wake_path.clone(),
+        )));
+    } else {
+        agent = Some(start_agent(config, &app, &wake_path, &mut tasks));
+    }
+    let result = match listener {
+        Some(listener) => {
+            let state = AppState {
+                app: app.clone(),
+                web: Arc::new(web),
+            };
+            konbit_web::serve(listener, state, shutdown_signal())
+                .await
+                .map_err(Into::into)
+        }
+        None => {
+            tracing::info!("Konbit's agent is running");
+            shutdown_signal().await;
+            Ok(())
+        }
+    };
+    for task in tasks {
+        task.abort();
+    }
+    if let Some(workers) = agent {
+        let _ = std::fs::remove_file(&wake_path);
+        workers.stop().await;
+    }
+    app.store.close().await;
+    result
+}
+
+/// The running workers of an agent.
+struct Workers {
+    stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Each worker finishes the object in hand; one stuck on a daemon is
+    /// cut off, and its claim expires for the next start.
+    async fn stop(self) {
+        for stop in self.stops {
+            let _ = stop.send(());
+        }
+        for handle in self.handles {
+            let abort = handle.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(10), handle)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+/// The housekeeping, the measurements, the wake-up socket and the workers
+/// (the main one, and the certificate one when ACME is set up).
+fn start_agent(
+    config: &Config,
+    app: &App,
+    wake_path: &std::path::Path,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Workers {
+    tasks.push(tokio::spawn(housekeeping(app.clone())));
+    if config.mail.enabled {
+        tasks.push(tokio::spawn(mail_usage(app.clone(), config.mail_target())));
+    }
+    if config.web.enabled {
+        tasks.push(tokio::spawn(web_usage(
             app.clone(),
             config.web_target().unix,
             config.web.usage_minutes,
-        ))
-    });
-    let certificates = config
-        .web
-        .acme
-        .is_some()
-        .then(|| tokio::spawn(certificates_due(app.clone())));
-    let wake_path = crate::wakeup::socket_path(&config.state_dir);
-    let waker = match crate::wakeup::listen(&wake_path, app.reconcile_wakeup.clone()) {
-        Ok(task) => Some(task),
+        )));
+    }
+    if config.web.enabled && config.web.acme.is_some() {
+        tasks.push(tokio::spawn(certificates_due(app.clone())));
+    }
+    let wakeups = vec![app.reconcile_wakeup.clone(), app.certificate_wakeup.clone()];
+    match crate::wakeup::listen(wake_path, wakeups) {
+        Ok(task) => tasks.push(task),
         Err(e) => {
             tracing::warn!(path = %wake_path.display(), error = %e, "no wake-up socket: CLI changes wait for the reconciler's next tick");
-            None
         }
+    }
+    let mut workers = Workers {
+        stops: Vec::new(),
+        handles: Vec::new(),
     };
-    let (stop_reconciler, stopped) = tokio::sync::oneshot::channel::<()>();
-    let reconciler = tokio::spawn(crate::cli::reconcile::worker(&app, config).run(async {
-        let _ = stopped.await;
-    }));
-    let (stop_certificates, certificates_stopped) = tokio::sync::oneshot::channel::<()>();
-    let certificate_worker = crate::cli::reconcile::certificate_worker(&app, config).map(|w| {
-        tokio::spawn(w.run(async {
-            let _ = certificates_stopped.await;
-        }))
-    });
-    let result = konbit_web::serve(listener, state, shutdown_signal()).await;
-    let _ = stop_certificates.send(());
-    if let Some(task) = certificate_worker {
-        task.abort();
+    let all = std::iter::once(crate::cli::reconcile::worker(app, config))
+        .chain(crate::cli::reconcile::certificate_worker(app, config));
+    for worker in all {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        workers.handles.push(tokio::spawn(worker.run(async {
+            let _ = stopped.await;
+        })));
+        workers.stops.push(stop);
     }
-    housekeeping.abort();
-    for task in [mail_usage, web_tasks, certificates].into_iter().flatten() {
-        task.abort();
+    workers
+}
+
+/// In `web` mode no worker runs here: every commit pokes the agent.
+async fn forward_wakeups(app: App, wake_path: std::path::PathBuf) {
+    loop {
+        tokio::select! {
+            () = app.reconcile_wakeup.notified() => {}
+            () = app.certificate_wakeup.notified() => {}
+        }
+        crate::wakeup::poke(&wake_path);
     }
-    if let Some(task) = waker {
-        task.abort();
-        let _ = std::fs::remove_file(&wake_path);
-    }
-    // The worker finishes the object in hand; one stuck on a daemon is cut
-    // off, and its claim expires for the next start.
-    let _ = stop_reconciler.send(());
-    let abort = reconciler.abort_handle();
-    if tokio::time::timeout(Duration::from_secs(10), reconciler)
-        .await
-        .is_err()
-    {
-        abort.abort();
-    }
-    app.store.close().await;
-    result.map_err(Into::into)
 }
 
 async fn shutdown_signal() {

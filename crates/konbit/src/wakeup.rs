@@ -14,7 +14,10 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
 
 /// Listens on `path` and turns every datagram into a wake-up. A stale
 /// socket left by a killed server is replaced.
-pub fn listen(path: &Path, wakeup: Arc<Notify>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+pub fn listen(
+    path: &Path,
+    wakeups: Vec<Arc<Notify>>,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -25,7 +28,7 @@ pub fn listen(path: &Path, wakeup: Arc<Notify>) -> std::io::Result<tokio::task::
         let mut buf = [0u8; 16];
         loop {
             match socket.recv(&mut buf).await {
-                Ok(_) => wakeup.notify_one(),
+                Ok(_) => wakeups.iter().for_each(|w| w.notify_one()),
                 Err(e) => {
                     tracing::warn!(error = %e, "reconcile wake-up socket failed");
                     return;

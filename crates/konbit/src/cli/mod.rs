@@ -57,8 +57,13 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
-    /// Serve the web panel and the REST API.
+    /// Serve the web panel and the REST API, and run the reconciler (one process).
     Serve,
+    /// Serve the web panel and the REST API only, as an unprivileged user;
+    /// `konbit agent` applies the changes.
+    Web,
+    /// Run the reconciler and the housekeeping only, as root (no HTTP listener).
+    Agent,
     /// Operator admins.
     #[command(subcommand)]
     Admin(user::AdminCommand),
@@ -134,10 +139,17 @@ pub async fn run(cli: Cli) -> ExitCode {
             let actor = Actor::operator_cli();
             let code = match command {
                 Command::Migrate => migrate(format, &app).await,
-                Command::Serve => match crate::serve::run(&config, app.clone()).await {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => fail_msg(e),
-                },
+                Command::Serve | Command::Web | Command::Agent => {
+                    let role = match &command {
+                        Command::Web => crate::serve::Role::Web,
+                        Command::Agent => crate::serve::Role::Agent,
+                        _ => crate::serve::Role::All,
+                    };
+                    match crate::serve::run(&config, app.clone(), role).await {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => fail_msg(e),
+                    }
+                }
                 Command::Admin(c) => user::admin(format, &app, &actor, c).await,
                 Command::Account(c) => account::run(format, &app, &actor, c).await,
                 Command::User(c) => user::run(format, &app, &actor, c).await,
