@@ -8,6 +8,7 @@
 
 mod apply;
 pub mod host;
+pub mod limits;
 pub mod nginx;
 pub mod php;
 pub mod server;

@@ -1,9 +1,11 @@
 //! `konbit doctor`'s website checks: nginx's and PHP-FPM's configurations
 //! pass their own checkers with Konbit's files in, nginx answers HTTP, and
-//! the ACME CA's directory answers.
+//! the ACME CA's directory answers, and nginx may open enough files for
+//! every site's two logs.
 
 use super::doctor::Check;
 use crate::config::Config;
+use konbit_provision::web::limits;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,6 +22,22 @@ pub(crate) async fn checks(config: &Config) -> Vec<Check> {
             Err(e) => format!("nginx -t: {e}"),
         },
     });
+    if let Some(limit) = limits::master_limit(&target.nginx.main_conf) {
+        let sites = limits::site_files(&target.sites_dir);
+        let low = limits::too_low(limit, sites);
+        out.push(Check {
+            name: "nginx open files",
+            ok: low.is_none(),
+            detail: low.unwrap_or_else(|| match limit.open_files {
+                Some(n) => format!(
+                    "nginx (pid {}) may open {n} files; {sites} sites' logs need about {}",
+                    limit.pid,
+                    limits::files_needed(sites)
+                ),
+                None => format!("nginx (pid {}) may open any number of files", limit.pid),
+            }),
+        });
+    }
     if let Some(addr) = config.web.listen_http.first().copied() {
         // A wildcard listener is reached on loopback.
         let addr = if addr.ip().is_unspecified() {

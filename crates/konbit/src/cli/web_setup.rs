@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::output::{Format, fail_msg, print};
 use clap::Subcommand;
 use konbit_provision::web::WebTarget;
+use konbit_provision::web::limits;
 use konbit_provision::web::nginx::{Nginx, RenderError};
 use konbit_provision::web::server::{self, PhpServer, Standalone, WebServers};
 use serde::Serialize;
@@ -150,6 +151,11 @@ pub async fn run(format: Format, config: &Config, command: WebServerCommand) -> 
     }
     if !standalone {
         if let Some(note) = snippet_not_included(&target.nginx, &servers.snippet).await {
+            notes.push(note);
+        }
+        if let Some(limit) = limits::master_limit(&target.nginx.main_conf)
+            && let Some(note) = limits::too_low(limit, limits::site_files(&target.sites_dir))
+        {
             notes.push(note);
         }
         if let Some(php) = &target.php

@@ -5,6 +5,7 @@ use super::{Options, WebEnv};
 use konbit_app::site::SiteInput;
 use konbit_core::authz::Actor;
 use konbit_core::model::SiteId;
+use konbit_provision::web::limits;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -118,4 +119,17 @@ async fn one_broken_site_among_a_thousand_fails_alone() {
             &format!("https://target{i}.example/")
         );
     }
+
+    // nginx's open files cover a thousand sites' logs; systemd's default
+    // of 1024 would not, and the doctor would say so.
+    let limit = limits::master_limit(&env.target.nginx.main_conf)
+        .expect("the testkit's nginx master is found in /proc");
+    let sites = limits::site_files(&env.target.sites_dir);
+    assert_eq!(sites, SITES);
+    assert_eq!(limits::too_low(limit, sites), None, "{limit:?}");
+    let systemd_default = limits::MasterLimit {
+        open_files: Some(1024),
+        ..limit
+    };
+    assert!(limits::too_low(systemd_default, sites).is_some());
 }
