@@ -477,11 +477,13 @@ async fn main() -> Result<()> {
     let sites = count("KONBIT_BENCH_SITES", 200, 3, smoke)?;
     let https = count("KONBIT_BENCH_HTTPS", 10, 1, smoke)?;
     let mut many = count("KONBIT_BENCH_MANY", 10_000, 20, smoke)?;
-    // nginx keeps two logs open per site: the hard limit of open files
-    // (which root may lack the right to raise) caps the sites it can load.
+    // nginx keeps two logs open per site, twice during a reload: the hard
+    // limit of open files (which root may lack the right to raise) caps
+    // the sites it can load.
     let open_files = konbit_testkit::web::nginx_open_files();
     let fit =
-        usize::try_from(open_files.saturating_sub(konbit_provision::web::limits::HEADROOM) / 2)?;
+        usize::try_from(open_files.saturating_sub(konbit_provision::web::limits::HEADROOM)
+            / konbit_provision::web::limits::FILES_PER_SITE)?;
     if many > fit {
         println!(
             "{many} sites need more open files than nginx may have here ({open_files}): \
