@@ -281,6 +281,8 @@ impl AccountService<'_> {
                 if old.is_deleted() {
                     return Err(AppError::NotFound);
                 }
+                // A locked account's SFTP logins are refused.
+                crate::sftp::requeue_account_sftp(tx, id, now).await?;
                 Ok(tx
                     .set_account_lock(id, reason.as_deref().map(|r| (r, now)), now)
                     .await?)
@@ -306,6 +308,8 @@ impl AccountService<'_> {
                 crate::domain::requeue_account_zones(tx, id, false, now).await?;
                 crate::mail_domain::requeue_account_mail(tx, id, false, now).await?;
                 crate::site::requeue_account_sites(tx, id, false, now).await?;
+                crate::sftp::requeue_account_sftp(tx, id, now).await?;
+                crate::database::requeue_account_databases(tx, id, now).await?;
                 Ok(tx
                     .set_account_deleted(id, Some(now.saturating_add(grace)), now)
                     .await?)
@@ -330,6 +334,8 @@ impl AccountService<'_> {
                 crate::domain::requeue_account_zones(tx, id, false, now).await?;
                 crate::mail_domain::requeue_account_mail(tx, id, false, now).await?;
                 crate::site::requeue_account_sites(tx, id, false, now).await?;
+                crate::sftp::requeue_account_sftp(tx, id, now).await?;
+                crate::database::requeue_account_databases(tx, id, now).await?;
                 Ok(tx.set_account_deleted(id, None, now).await?)
             },
         )
@@ -359,6 +365,8 @@ impl AccountService<'_> {
             crate::domain::requeue_account_zones(&mut tx, id, true, now).await?;
             crate::mail_domain::requeue_account_mail(&mut tx, id, true, now).await?;
             crate::site::requeue_account_sites(&mut tx, id, true, now).await?;
+            crate::sftp::requeue_account_sftp(&mut tx, id, now).await?;
+            crate::database::requeue_account_databases(&mut tx, id, now).await?;
             tx.purge_account(id).await?;
             // Generation 0 with no row left: the account's Unix user and
             // home are removed.

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod database;
 pub mod dkim_key;
 pub mod dnssec_key;
 pub mod domain;
@@ -21,6 +22,7 @@ pub mod password_reset;
 pub mod quota_profile;
 pub mod rate_limit;
 pub mod secret;
+pub mod sftp;
 pub mod site;
 pub mod token;
 pub mod two_factor;
@@ -66,6 +68,10 @@ pub struct AppConfig {
     pub mail: MailConfig,
     /// Websites: proxy ports, where logs are, whether ACME runs.
     pub sites: site::SiteConfig,
+    /// SFTP accounts: whether they are on, where members connect.
+    pub sftp: sftp::SftpConfig,
+    /// Members' databases: the engines, the size limit, the dumps.
+    pub databases: database::DatabaseConfig,
 }
 
 /// Hosted mail settings the services need.
@@ -115,6 +121,8 @@ impl Default for AppConfig {
             max_records_per_zone: 2000,
             mail: MailConfig::default(),
             sites: site::SiteConfig::default(),
+            sftp: sftp::SftpConfig::default(),
+            databases: database::DatabaseConfig::default(),
         }
     }
 }
@@ -180,6 +188,12 @@ impl App {
     }
     pub fn sites(&self) -> site::SiteService<'_> {
         site::SiteService { app: self }
+    }
+    pub fn sftp(&self) -> sftp::SftpService<'_> {
+        sftp::SftpService { app: self }
+    }
+    pub fn databases(&self) -> database::DatabaseService<'_> {
+        database::DatabaseService { app: self }
     }
     pub fn mailboxes(&self) -> mailbox::MailboxService<'_> {
         mailbox::MailboxService { app: self }
@@ -294,6 +308,9 @@ impl Fields {
     pub fn push(&mut self, e: konbit_core::FieldError) {
         self.0.push(e);
     }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
     pub fn finish(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())
@@ -305,3 +322,5 @@ impl Fields {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hosting;

@@ -11,10 +11,14 @@ use konbit_core::page::PageRequest;
 use konbit_core::quota::QuotaLimits;
 
 async fn app() -> (tempfile::TempDir, App) {
+    app_with(AppConfig::default()).await
+}
+
+pub(crate) async fn app_with(config: AppConfig) -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.db")).await.unwrap();
     store.migrate().await.unwrap();
-    let app = App::new(store, AppConfig::default());
+    let app = App::new(store, config);
     let cli = Actor::operator_cli();
     app.quota_profiles()
         .create(
@@ -29,7 +33,7 @@ async fn app() -> (tempfile::TempDir, App) {
     (dir, app)
 }
 
-fn owner(email: &str) -> OwnerInput {
+pub(crate) fn owner(email: &str) -> OwnerInput {
     OwnerInput {
         email: email.into(),
         display_name: "Owner".into(),
@@ -37,7 +41,7 @@ fn owner(email: &str) -> OwnerInput {
     }
 }
 
-async fn actor_for(app: &App, email: &str) -> Actor {
+pub(crate) async fn actor_for(app: &App, email: &str) -> Actor {
     let s = app
         .auth()
         .sign_in(email, "a long enough password", None, ClientInfo::default())
@@ -596,4 +600,21 @@ async fn profile_in_use_cannot_be_deleted_and_updates_apply() {
         .await
         .unwrap_err();
     assert!(matches!(bad, AppError::Invalid(ref f) if f[0].field == "aliases"));
+}
+
+/// An account with its owner, signed in.
+pub(crate) async fn member_of(app: &App, account: &str, email: &str) -> Actor {
+    app.accounts()
+        .create(
+            &Actor::operator_cli(),
+            CreateAccount {
+                name: account.into(),
+                display_name: account.into(),
+                owner: Some(owner(email)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    actor_for(app, email).await
 }

@@ -18,10 +18,12 @@ pub enum Area {
     Domains,
     Mail,
     Sites,
+    Sftp,
+    Databases,
 }
 
 impl Area {
-    pub const ALL: [Area; 8] = [
+    pub const ALL: [Area; 10] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
@@ -30,6 +32,8 @@ impl Area {
         Area::Domains,
         Area::Mail,
         Area::Sites,
+        Area::Sftp,
+        Area::Databases,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,6 +45,8 @@ impl Area {
             Self::Domains => "domains",
             Self::Mail => "mail",
             Self::Sites => "sites",
+            Self::Sftp => "sftp",
+            Self::Databases => "databases",
         }
     }
 }
@@ -237,6 +243,16 @@ pub enum Action {
     /// Add, change, disable, delete and restore websites: every person of
     /// the account, like domains.
     ManageSites(AccountId),
+    /// An account's SFTP accounts.
+    ViewSftp(AccountId),
+    /// Add, change, disable and delete SFTP accounts: every person of the
+    /// account, like sites.
+    ManageSftp(AccountId),
+    /// An account's databases, their users and sizes.
+    ViewDatabases(AccountId),
+    /// Add and delete databases and their users, set their passwords:
+    /// every person of the account, like sites.
+    ManageDatabases(AccountId),
 }
 
 impl Action {
@@ -265,6 +281,10 @@ impl Action {
             Self::ManageMail(_) => (Area::Mail, Write),
             Self::ViewSites(_) => (Area::Sites, Read),
             Self::ManageSites(_) => (Area::Sites, Write),
+            Self::ViewSftp(_) => (Area::Sftp, Read),
+            Self::ManageSftp(_) => (Area::Sftp, Write),
+            Self::ViewDatabases(_) => (Area::Databases, Read),
+            Self::ManageDatabases(_) => (Area::Databases, Write),
         }
     }
 
@@ -283,7 +303,11 @@ impl Action {
             | Self::ViewMail(a)
             | Self::ManageMail(a)
             | Self::ViewSites(a)
-            | Self::ManageSites(a) => Some(a),
+            | Self::ManageSites(a)
+            | Self::ViewSftp(a)
+            | Self::ManageSftp(a)
+            | Self::ViewDatabases(a)
+            | Self::ManageDatabases(a) => Some(a),
             _ => None,
         }
     }
@@ -296,6 +320,8 @@ impl Action {
                 | Self::ManageDomains(_)
                 | Self::ManageMail(_)
                 | Self::ManageSites(_)
+                | Self::ManageSftp(_)
+                | Self::ManageDatabases(_)
         )
     }
 }
@@ -374,13 +400,23 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 | Action::ViewAccountAudit(_)
                 | Action::ViewDomains(_)
                 | Action::ViewMail(_)
-                | Action::ViewSites(_) => Ok(()),
-                Action::ManageDomains(_) | Action::ManageMail(_) | Action::ManageSites(_)
+                | Action::ViewSites(_)
+                | Action::ViewSftp(_)
+                | Action::ViewDatabases(_) => Ok(()),
+                Action::ManageDomains(_)
+                | Action::ManageMail(_)
+                | Action::ManageSites(_)
+                | Action::ManageSftp(_)
+                | Action::ManageDatabases(_)
                     if target.account_locked =>
                 {
                     Err(Denied::AccountLocked)
                 }
-                Action::ManageDomains(_) | Action::ManageMail(_) | Action::ManageSites(_) => Ok(()),
+                Action::ManageDomains(_)
+                | Action::ManageMail(_)
+                | Action::ManageSites(_)
+                | Action::ManageSftp(_)
+                | Action::ManageDatabases(_) => Ok(()),
                 Action::ManagePeople(_) if role == Role::Owner => {
                     if target.account_locked && action.writes_account_content() {
                         Err(Denied::AccountLocked)

@@ -218,6 +218,18 @@ pub enum Rule {
     HstsNeedsHttps,
     /// The redirect to HTTPS without a certificate.
     HttpsNeedsCertificate,
+    // SFTP and databases (`sftp`, `database`).
+    /// Not an OpenSSH public key of a type Konbit takes.
+    SshKeyFormat,
+    /// An RSA key shorter than 2048 bits.
+    SshKeyTooWeak,
+    /// A database or user name with other characters than lowercase
+    /// letters, digits and `_`.
+    DbNameFormat,
+    /// A name already used (database, user, SFTP login).
+    NameTaken,
+    /// An SFTP account without a password or a key: nobody could log in.
+    NeedsPasswordOrKey,
 }
 
 impl Rule {
@@ -279,6 +291,11 @@ impl Rule {
             Self::DuplicateSiteName => "rule-duplicate-site-name",
             Self::HstsNeedsHttps => "rule-hsts-needs-https",
             Self::HttpsNeedsCertificate => "rule-https-needs-certificate",
+            Self::SshKeyFormat => "rule-ssh-key-format",
+            Self::SshKeyTooWeak => "rule-ssh-key-too-weak",
+            Self::DbNameFormat => "rule-db-name-format",
+            Self::NameTaken => "rule-name-taken",
+            Self::NeedsPasswordOrKey => "rule-needs-password-or-key",
         }
     }
 }

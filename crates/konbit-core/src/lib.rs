@@ -5,6 +5,9 @@
 
 pub mod audit;
 pub mod authz;
+pub mod crypt;
+pub mod database;
+pub mod db_verifier;
 pub mod dns;
 pub mod error;
 pub mod mail;
@@ -12,6 +15,7 @@ pub mod model;
 pub mod names;
 pub mod page;
 pub mod quota;
+pub mod sftp;
 pub mod two_factor;
 pub mod web;
 pub mod zone_template;

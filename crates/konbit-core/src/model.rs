@@ -26,6 +26,9 @@ id_type!(RecordId);
 id_type!(MailboxId);
 id_type!(MailAliasId);
 id_type!(SiteId);
+id_type!(SftpAccountId);
+id_type!(DatabaseId);
+id_type!(DatabaseUserId);
 
 /// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
 pub type Timestamp = i64;
@@ -420,4 +423,58 @@ impl Certificate {
         b.sort();
         a == b
     }
+}
+
+/// An SFTP login of an account, chrooted to a directory of its home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SftpAccount {
+    pub id: SftpAccountId,
+    pub account_id: AccountId,
+    pub login: crate::sftp::SftpLogin,
+    /// Inside the account's home; `None`: the whole home.
+    pub dir: Option<crate::web::DocRoot>,
+    /// Whether a password is set (its hash never leaves the store).
+    pub has_password: bool,
+    pub keys: Vec<crate::sftp::SshPublicKey>,
+    pub enabled: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub provision: ProvisionState,
+}
+
+/// A member database on MariaDB or PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Database {
+    pub id: DatabaseId,
+    pub account_id: AccountId,
+    pub engine: crate::database::DbEngine,
+    pub name: crate::database::DbName,
+    /// Bytes on disk, as last measured.
+    pub size_bytes: Option<i64>,
+    pub size_measured_at: Option<Timestamp>,
+    /// Over the operator's size limit, and made read-only for that.
+    pub read_only: bool,
+    pub deleted_at: Option<Timestamp>,
+    /// When the final dump of a deleted database is removed.
+    pub purge_after: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub provision: ProvisionState,
+}
+
+impl Database {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// A user of one database: its owner, or an extra user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseUser {
+    pub id: DatabaseUserId,
+    pub database_id: DatabaseId,
+    pub name: crate::database::DbName,
+    pub right: crate::database::DbRight,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }

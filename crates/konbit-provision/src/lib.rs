@@ -6,6 +6,7 @@
 
 pub mod acme;
 pub mod command;
+pub mod database;
 pub mod dns;
 mod files;
 pub mod mail;

@@ -326,8 +326,21 @@ impl Tx {
         let (mailboxes, mail_mb) = self.mailbox_usage(id).await?;
         let aliases = self.count_mail_aliases(id).await?;
         let sites = self.count_sites(id).await?;
-        let disk_bytes = self.web_usage(id).await?.map_or(0, |(bytes, _)| bytes);
+        let sftp_accounts = self.count_sftp_accounts(id).await?;
+        let databases = self.count_databases(id).await?;
+        // Databases are on the same disks as the homes: both count.
+        let database_bytes: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(size_bytes), 0) FROM databases \
+             WHERE account_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id.0)
+        .fetch_one(self.conn())
+        .await?;
+        let disk_bytes =
+            self.web_usage(id).await?.map_or(0, |(bytes, _)| bytes) + crate::to_u64(database_bytes);
         Ok(Usage {
+            sftp_accounts: crate::to_u64(sftp_accounts),
+            databases: crate::to_u64(databases),
             sites: crate::to_u64(sites),
             disk_mb: disk_bytes.div_ceil(1024 * 1024),
             domains: crate::to_u64(domains),

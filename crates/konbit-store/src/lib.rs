@@ -5,12 +5,14 @@
 
 mod account;
 mod audit;
+mod database;
 mod domain;
 mod error;
 mod mail;
 mod quota_profile;
 mod reconcile;
 mod session;
+mod sftp;
 mod site;
 mod token;
 mod two_factor;
@@ -18,6 +20,7 @@ mod user;
 
 pub use account::{AccountFilter, NewAccount};
 pub use audit::{AuditEntry, AuditFilter, ChainReport, NewAuditEntry};
+pub use database::DatabaseSource;
 pub use domain::{
     ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
 };
@@ -26,6 +29,7 @@ pub use mail::{AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbo
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::{QueueRow, tracks_status};
 pub use session::{NewSessionRow, SessionListing, SessionRow};
+pub use sftp::ServedSftpAccount;
 pub use site::{SiteFields, SiteFilter, SiteSource};
 pub use token::{NewToken, TokenAuth};
 pub use two_factor::{PasswordResetRow, TwoFactorRow};

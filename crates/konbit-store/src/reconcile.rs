@@ -91,6 +91,8 @@ static DOMAINS: ObjectSql = object_sql!("domains");
 static MAIL_DOMAINS: ObjectSql = object_sql!("mail_domains");
 static SITES: ObjectSql = object_sql!("sites");
 static CERTIFICATES: ObjectSql = object_sql!("certificates");
+static SFTP_ACCOUNTS: ObjectSql = object_sql!("sftp_accounts");
+static DATABASES: ObjectSql = object_sql!("databases");
 
 /// The tables that carry a reconcile status, by kind: a fixed whitelist.
 fn object_table(kind: &str) -> Option<&'static ObjectSql> {
@@ -100,6 +102,8 @@ fn object_table(kind: &str) -> Option<&'static ObjectSql> {
         "mail_domain" => Some(&MAIL_DOMAINS),
         "site" => Some(&SITES),
         "certificate" => Some(&CERTIFICATES),
+        "sftp_account" => Some(&SFTP_ACCOUNTS),
+        "database" => Some(&DATABASES),
         _ => None,
     }
 }

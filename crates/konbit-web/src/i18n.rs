@@ -16,6 +16,8 @@ const FR: &str = concat!(
     include_str!("../locales/fr/mail.ftl"),
     "\n",
     include_str!("../locales/fr/sites.ftl"),
+    "\n",
+    include_str!("../locales/fr/hosting.ftl"),
 );
 const EN: &str = concat!(
     include_str!("../locales/en/main.ftl"),
@@ -25,6 +27,8 @@ const EN: &str = concat!(
     include_str!("../locales/en/mail.ftl"),
     "\n",
     include_str!("../locales/en/sites.ftl"),
+    "\n",
+    include_str!("../locales/en/hosting.ftl"),
 );
 
 pub struct Catalog {

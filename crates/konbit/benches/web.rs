@@ -481,9 +481,10 @@ async fn main() -> Result<()> {
     // limit of open files (which root may lack the right to raise) caps
     // the sites it can load.
     let open_files = konbit_testkit::web::nginx_open_files();
-    let fit =
-        usize::try_from(open_files.saturating_sub(konbit_provision::web::limits::HEADROOM)
-            / konbit_provision::web::limits::FILES_PER_SITE)?;
+    let fit = usize::try_from(
+        open_files.saturating_sub(konbit_provision::web::limits::HEADROOM)
+            / konbit_provision::web::limits::FILES_PER_SITE,
+    )?;
     if many > fit {
         println!(
             "{many} sites need more open files than nginx may have here ({open_files}): \

@@ -184,25 +184,11 @@ impl UnixSettings {
         root: &DocRoot,
         placeholder: &Path,
     ) -> Result<(), ProvisionError> {
-        let dir = host.root(root);
-        if tokio::fs::symlink_metadata(&dir).await.is_ok() {
+        if !self.ensure_subdir(host, root).await? {
             return Ok(());
         }
-        let as_user = |program: &str| {
-            let mut cmd = tokio::process::Command::new(&self.setpriv);
-            cmd.arg(format!("--reuid={}", host.uid))
-                .arg(format!("--regid={}", host.gid))
-                .arg("--clear-groups")
-                .arg("--")
-                .arg(program);
-            cmd
-        };
-        let mut mkdir = as_user("mkdir");
-        mkdir.arg("-p").arg("-m").arg("0755").arg("--").arg(&dir);
-        run_checked(mkdir, TOOL_TIMEOUT)
-            .await
-            .map_err(|e| invalid(format!("cannot create {}: {e}", dir.display())))?;
-        let mut cp = as_user("cp");
+        let dir = host.root(root);
+        let mut cp = self.as_account(host, "cp");
         cp.arg("--no-clobber")
             .arg("--")
             .arg(placeholder)
@@ -214,6 +200,37 @@ impl UnixSettings {
             ))
         })?;
         Ok(())
+    }
+
+    /// A command run as the account's user, without any other group.
+    fn as_account(&self, host: &AccountHost, program: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.setpriv);
+        cmd.arg(format!("--reuid={}", host.uid))
+            .arg(format!("--regid={}", host.gid))
+            .arg("--clear-groups")
+            .arg("--")
+            .arg(program);
+        cmd
+    }
+
+    /// Creates a directory of the home as the account's user (so a link
+    /// the member left on the way cannot make root write elsewhere);
+    /// `true` when it was made now.
+    pub async fn ensure_subdir(
+        &self,
+        host: &AccountHost,
+        sub: &DocRoot,
+    ) -> Result<bool, ProvisionError> {
+        let dir = host.root(sub);
+        if tokio::fs::symlink_metadata(&dir).await.is_ok() {
+            return Ok(false);
+        }
+        let mut mkdir = self.as_account(host, "mkdir");
+        mkdir.arg("-p").arg("-m").arg("0755").arg("--").arg(&dir);
+        run_checked(mkdir, TOOL_TIMEOUT)
+            .await
+            .map_err(|e| invalid(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(true)
     }
 
     /// Removes the user of account `id` and its home, found by uid (the

@@ -186,6 +186,10 @@ area-quota-profiles = Quota profiles
 area-tokens = API tokens
 area-audit = Audit log
 area-domains = Domains and DNS
+area-mail = Mail
+area-sites = Websites
+area-sftp = SFTP accounts
+area-databases = Databases
 access-read = read
 access-write = read and change
 

@@ -186,6 +186,10 @@ area-quota-profiles = Profils de quota
 area-tokens = Jetons d'API
 area-audit = Journal d'audit
 area-domains = Domaines et DNS
+area-mail = Courriel
+area-sites = Sites web
+area-sftp = Comptes SFTP
+area-databases = Bases de données
 access-read = lecture
 access-write = lecture et modification
 
