@@ -153,10 +153,7 @@ impl DatabaseService<'_> {
         let now = now();
         let account = {
             let mut tx = self.app.store.read().await?;
-            let account = tx
-                .account_by_name(input.account.trim())
-                .await
-                .map_err(|_| AppError::NotFound)?;
+            let account = crate::named_account(&mut tx, &input.account).await?;
             authorize_on_account(
                 &mut tx,
                 actor,
@@ -593,10 +590,15 @@ pub(crate) async fn requeue_account_databases(
 }
 
 async fn find(tx: &mut Tx, actor: &Actor, id: i64, manage: bool) -> Result<Database> {
-    let d = tx
-        .database(DatabaseId(id))
-        .await
-        .map_err(|_| AppError::NotFound)?;
+    crate::check_scope(
+        actor,
+        if manage {
+            Action::ManageDatabases
+        } else {
+            Action::ViewDatabases
+        },
+    )?;
+    let d = tx.database(DatabaseId(id)).await?;
     let action = if manage {
         Action::ManageDatabases(d.account_id)
     } else {
@@ -607,10 +609,7 @@ async fn find(tx: &mut Tx, actor: &Actor, id: i64, manage: bool) -> Result<Datab
 }
 
 async fn find_user(tx: &mut Tx, database: &Database, id: i64) -> Result<DatabaseUser> {
-    let user = tx
-        .database_user(DatabaseUserId(id))
-        .await
-        .map_err(|_| AppError::NotFound)?;
+    let user = tx.database_user(DatabaseUserId(id)).await?;
     if user.database_id != database.id {
         return Err(AppError::NotFound);
     }

@@ -12,6 +12,7 @@ pub mod dnssec_key;
 pub mod domain;
 mod error;
 pub mod impersonation;
+pub mod list;
 pub mod mail;
 pub mod mail_alias;
 pub mod mail_client;
@@ -72,6 +73,8 @@ pub struct AppConfig {
     pub sftp: sftp::SftpConfig,
     /// Members' databases: the engines, the size limit, the dumps.
     pub databases: database::DatabaseConfig,
+    /// Mailing lists: whether Mailman is set up.
+    pub lists: list::ListConfig,
 }
 
 /// Hosted mail settings the services need.
@@ -123,6 +126,7 @@ impl Default for AppConfig {
             sites: site::SiteConfig::default(),
             sftp: sftp::SftpConfig::default(),
             databases: database::DatabaseConfig::default(),
+            lists: list::ListConfig::default(),
         }
     }
 }
@@ -195,6 +199,9 @@ impl App {
     pub fn databases(&self) -> database::DatabaseService<'_> {
         database::DatabaseService { app: self }
     }
+    pub fn lists(&self) -> list::ListService<'_> {
+        list::ListService { app: self }
+    }
     pub fn mailboxes(&self) -> mailbox::MailboxService<'_> {
         mailbox::MailboxService { app: self }
     }
@@ -249,6 +256,17 @@ pub(crate) async fn authorize_on_account(
 
 pub(crate) use audit::{Audit, audit};
 
+/// The account a form or a body names, by name or by id; unknown is
+/// `NotFound`, like an account the actor may not see.
+pub(crate) async fn named_account(tx: &mut Tx, raw: &str) -> Result<konbit_core::model::Account> {
+    let raw = raw.trim();
+    let found = match raw.parse::<i64>() {
+        Ok(id) => tx.account(AccountId(id)).await,
+        Err(_) => tx.account_by_name(raw).await,
+    };
+    found.map_err(|_| AppError::NotFound)
+}
+
 /// Maps a unique-constraint failure to a duplicate on the named field.
 pub(crate) fn duplicate_on(field: &'static str) -> impl Fn(konbit_store::StoreError) -> AppError {
     move |e| match e {
@@ -259,6 +277,17 @@ pub(crate) fn duplicate_on(field: &'static str) -> impl Fn(konbit_store::StoreEr
 
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
     serde_json::to_value(v).ok()
+}
+
+/// Refuses an actor who may never do `action` (a token without the scope)
+/// before any object is looked up, so an unknown id gets the same 403 as a
+/// known one and ids cannot be probed.
+pub(crate) fn check_scope(actor: &Actor, action: fn(AccountId) -> Action) -> Result<()> {
+    authorize(actor, action(AccountId(0)), Target::default()).or_else(|d| match d {
+        konbit_core::Denied::NotFound | konbit_core::Denied::AccountLocked => Ok(()),
+        other => Err(other),
+    })?;
+    Ok(())
 }
 
 /// The accounts whose objects of one kind the actor may list (`None`: all
@@ -324,3 +353,5 @@ impl Fields {
 mod tests;
 #[cfg(test)]
 mod tests_hosting;
+#[cfg(test)]
+mod tests_lists;

@@ -81,6 +81,9 @@ impl MailAliasService<'_> {
         if domain.alias_of.is_some() || !domain.mail {
             return Err(AppError::conflict("mail is off for this domain"));
         }
+        if let AliasSource::Address(a) = &source {
+            crate::list::refuse_list_address(&mut tx, domain.id, "source", a.local()).await?;
+        }
         let destinations = parse_destinations(&mut tx, &input.destinations).await?;
         check_rules(&mut tx, domain.account_id, None, &source, &destinations).await?;
         let limits = tx.account_limits(domain.account_id).await?;

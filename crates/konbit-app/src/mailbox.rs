@@ -141,6 +141,7 @@ impl MailboxService<'_> {
                 Rule::AliasIsMailbox,
             )));
         }
+        crate::list::refuse_list_address(&mut tx, domain.id, "address", address.local()).await?;
         let limits = tx.account_limits(account).await?;
         let usage = tx.account_usage(account).await?;
         quota::check(&limits, &usage, Resource::Mailboxes, 1)?;

@@ -106,10 +106,7 @@ impl SftpService<'_> {
         let now = now();
         let account = {
             let mut tx = self.app.store.read().await?;
-            let account = tx
-                .account_by_name(input.account.trim())
-                .await
-                .map_err(|_| AppError::NotFound)?;
+            let account = crate::named_account(&mut tx, &input.account).await?;
             authorize_on_account(&mut tx, actor, Action::ManageSftp(account.id), account.id).await?
         };
         let mut f = Fields::default();
@@ -345,10 +342,15 @@ pub(crate) async fn requeue_account_sftp(
 }
 
 async fn find(tx: &mut Tx, actor: &Actor, id: i64, manage: bool) -> Result<SftpAccount> {
-    let s = tx
-        .sftp_account(SftpAccountId(id))
-        .await
-        .map_err(|_| AppError::NotFound)?;
+    crate::check_scope(
+        actor,
+        if manage {
+            Action::ManageSftp
+        } else {
+            Action::ViewSftp
+        },
+    )?;
+    let s = tx.sftp_account(SftpAccountId(id)).await?;
     let action = if manage {
         Action::ManageSftp(s.account_id)
     } else {

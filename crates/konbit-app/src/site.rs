@@ -571,15 +571,14 @@ async fn view(tx: &mut Tx, site: Site) -> Result<SiteView> {
 
 /// The site `id`, if the actor may see it (or change it, with `manage`).
 pub(crate) async fn find(tx: &mut Tx, actor: &Actor, id: i64, manage: bool) -> Result<Site> {
-    let probe = if manage {
-        Action::ManageSites(AccountId(0))
-    } else {
-        Action::ViewSites(AccountId(0))
-    };
-    konbit_core::authz::authorize(actor, probe, Default::default()).or_else(|d| match d {
-        konbit_core::Denied::NotFound | konbit_core::Denied::AccountLocked => Ok(()),
-        other => Err(other),
-    })?;
+    crate::check_scope(
+        actor,
+        if manage {
+            Action::ManageSites
+        } else {
+            Action::ViewSites
+        },
+    )?;
     let site = match tx.site(SiteId(id)).await {
         Ok(s) => s,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),

@@ -20,10 +20,11 @@ pub enum Area {
     Sites,
     Sftp,
     Databases,
+    Lists,
 }
 
 impl Area {
-    pub const ALL: [Area; 10] = [
+    pub const ALL: [Area; 11] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
@@ -34,6 +35,7 @@ impl Area {
         Area::Sites,
         Area::Sftp,
         Area::Databases,
+        Area::Lists,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,6 +49,7 @@ impl Area {
             Self::Sites => "sites",
             Self::Sftp => "sftp",
             Self::Databases => "databases",
+            Self::Lists => "lists",
         }
     }
 }
@@ -253,6 +256,12 @@ pub enum Action {
     /// Add and delete databases and their users, set their passwords:
     /// every person of the account, like sites.
     ManageDatabases(AccountId),
+    /// An account's mailing lists, their subscribers and held messages.
+    ViewLists(AccountId),
+    /// Add, change and delete mailing lists, their subscribers, owners and
+    /// moderators, and moderate held messages: every person of the
+    /// account, like mail.
+    ManageLists(AccountId),
 }
 
 impl Action {
@@ -285,6 +294,8 @@ impl Action {
             Self::ManageSftp(_) => (Area::Sftp, Write),
             Self::ViewDatabases(_) => (Area::Databases, Read),
             Self::ManageDatabases(_) => (Area::Databases, Write),
+            Self::ViewLists(_) => (Area::Lists, Read),
+            Self::ManageLists(_) => (Area::Lists, Write),
         }
     }
 
@@ -307,7 +318,9 @@ impl Action {
             | Self::ViewSftp(a)
             | Self::ManageSftp(a)
             | Self::ViewDatabases(a)
-            | Self::ManageDatabases(a) => Some(a),
+            | Self::ManageDatabases(a)
+            | Self::ViewLists(a)
+            | Self::ManageLists(a) => Some(a),
             _ => None,
         }
     }
@@ -322,6 +335,7 @@ impl Action {
                 | Self::ManageSites(_)
                 | Self::ManageSftp(_)
                 | Self::ManageDatabases(_)
+                | Self::ManageLists(_)
         )
     }
 }
@@ -402,12 +416,14 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 | Action::ViewMail(_)
                 | Action::ViewSites(_)
                 | Action::ViewSftp(_)
-                | Action::ViewDatabases(_) => Ok(()),
+                | Action::ViewDatabases(_)
+                | Action::ViewLists(_) => Ok(()),
                 Action::ManageDomains(_)
                 | Action::ManageMail(_)
                 | Action::ManageSites(_)
                 | Action::ManageSftp(_)
                 | Action::ManageDatabases(_)
+                | Action::ManageLists(_)
                     if target.account_locked =>
                 {
                     Err(Denied::AccountLocked)
@@ -416,7 +432,8 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
                 | Action::ManageMail(_)
                 | Action::ManageSites(_)
                 | Action::ManageSftp(_)
-                | Action::ManageDatabases(_) => Ok(()),
+                | Action::ManageDatabases(_)
+                | Action::ManageLists(_) => Ok(()),
                 Action::ManagePeople(_) if role == Role::Owner => {
                     if target.account_locked && action.writes_account_content() {
                         Err(Denied::AccountLocked)

@@ -51,18 +51,23 @@ pub fn is_scram(s: &str) -> bool {
     let Some((stored, server)) = keys.split_once(':') else {
         return false;
     };
-    let base64 = |v: &str| {
+    // Standard base64 of `len` bytes (any length for the salt), nothing
+    // else: no quote, backslash or space can be in it.
+    let base64 = |v: &str, len: Option<usize>| {
         !v.is_empty()
             && v.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-            && STANDARD.decode(v).is_ok()
+            && STANDARD
+                .decode(v)
+                .is_ok_and(|bytes| !bytes.is_empty() && len.is_none_or(|l| bytes.len() == l))
     };
     !iterations.is_empty()
         && iterations.len() <= 9
         && iterations.bytes().all(|b| b.is_ascii_digit())
-        && base64(salt)
-        && base64(stored)
-        && base64(server)
+        && iterations.bytes().any(|b| b != b'0')
+        && base64(salt, None)
+        && base64(stored, Some(32))
+        && base64(server, Some(32))
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
@@ -194,10 +199,30 @@ mod tests {
 
     #[test]
     fn hmac_and_pbkdf2_match_their_rfcs() {
-        // RFC 4231, test case 2.
+        // RFC 4231, test cases 1, 2, 6 (a key longer than a block) and 7.
+        assert_eq!(
+            hex::encode(hmac_sha256(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
         assert_eq!(
             hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex::encode(hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+        assert_eq!(
+            hex::encode(hmac_sha256(
+                &[0xaa; 131],
+                b"This is a test using a larger than block-size key and a larger than \
+                  block-size data. The key needs to be hashed before being used by the \
+                  HMAC algorithm."
+            )),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
         );
         // PBKDF2-HMAC-SHA256("password", "salt", 1) and 4096 iterations.
         assert_eq!(
@@ -213,15 +238,43 @@ mod tests {
     #[test]
     fn scram_secrets_have_postgresql_s_shape() {
         let s = scram_sha256("pencil", &[7u8; 16], 4096);
-        assert!(s.starts_with("SCRAM-SHA-256$4096:"), "{s}");
+        // Computed independently with Python's hashlib.pbkdf2_hmac and hmac;
+        // PostgreSQL accepting such secrets is checked by konbit-provision's
+        // `databases` integration test (a login after CREATE ROLE).
+        assert_eq!(
+            s,
+            "SCRAM-SHA-256$4096:BwcHBwcHBwcHBwcHBwcHBw==\
+             $K97YndbwHX05fl7lN8Bcm3gG4nc43WvYj0OL1dbknsk=\
+             :tvU6S2vfOxKAzPZ5dC4h+cucyZ553rNC2MQ2ZJzmu3g="
+        );
+        // RFC 7677's salt, same password and iterations.
+        let rfc_salt: [u8; 16] = STANDARD
+            .decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            scram_sha256("pencil", &rfc_salt, 4096),
+            "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==\
+             $WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=\
+             :wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
+        );
         assert!(is_scram(&s));
+        let key = "K97YndbwHX05fl7lN8Bcm3gG4nc43WvYj0OL1dbknsk=";
         for bad in [
             "SCRAM-SHA-256$4096:abc",
             "SCRAM-SHA-256$x:YQ==$YQ==:YQ==",
             "SCRAM-SHA-256$4096:YQ==$YQ==:YQ=='",
+            // Keys are 32 bytes, iterations at least 1.
+            "SCRAM-SHA-256$4096:YQ==$YQ==:YQ==",
+            &format!("SCRAM-SHA-256$0:YQ==${key}:{key}"),
+            &format!("SCRAM-SHA-256$4096:YQ==${key}:{key}'"),
+            &format!("SCRAM-SHA-256$4096:YQ==${key}:{key} "),
+            &format!("SCRAM-SHA-256$4096:Y\\Q=${key}:{key}"),
             "md5abc",
         ] {
             assert!(!is_scram(bad), "{bad}");
         }
+        assert!(is_scram(&format!("SCRAM-SHA-256$1:YQ==${key}:{key}")));
     }
 }

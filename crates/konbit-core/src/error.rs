@@ -230,6 +230,12 @@ pub enum Rule {
     NameTaken,
     /// An SFTP account without a password or a key: nobody could log in.
     NeedsPasswordOrKey,
+    // Mailing lists (`list`).
+    /// A list name with other characters than lowercase letters, digits,
+    /// `-`, `_` and inner dots.
+    ListNameFormat,
+    /// An address a mailing list of the domain already takes.
+    ListAddressTaken,
 }
 
 impl Rule {
@@ -296,6 +302,8 @@ impl Rule {
             Self::DbNameFormat => "rule-db-name-format",
             Self::NameTaken => "rule-name-taken",
             Self::NeedsPasswordOrKey => "rule-needs-password-or-key",
+            Self::ListNameFormat => "rule-list-name-format",
+            Self::ListAddressTaken => "rule-list-address-taken",
         }
     }
 }

@@ -29,6 +29,7 @@ id_type!(SiteId);
 id_type!(SftpAccountId);
 id_type!(DatabaseId);
 id_type!(DatabaseUserId);
+id_type!(MailingListId);
 
 /// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
 pub type Timestamp = i64;
@@ -477,4 +478,41 @@ pub struct DatabaseUser {
     pub right: crate::database::DbRight,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A mailing list on one of the account's mail domains, served by Mailman.
+/// Its subscribers and held messages live in Mailman, which they also
+/// reach by mail (join, leave, confirm); Konbit reads them there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MailingList {
+    pub id: MailingListId,
+    pub account_id: AccountId,
+    pub domain_id: DomainId,
+    pub name: crate::list::ListName,
+    /// The list's domain, in ASCII.
+    pub domain: String,
+    pub settings: crate::list::ListSettings,
+    /// Soft delete: Mailman keeps the list (and its archive) until the
+    /// purge; mail to it is refused meanwhile.
+    pub deleted_at: Option<Timestamp>,
+    pub purge_after: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub provision: ProvisionState,
+}
+
+impl MailingList {
+    /// `name@domain`.
+    pub fn address(&self) -> String {
+        format!("{}@{}", self.name, self.domain)
+    }
+
+    /// Mailman's id of the list, `name.domain`.
+    pub fn list_id(&self) -> String {
+        format!("{}.{}", self.name, self.domain)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
 }

@@ -9,9 +9,11 @@ pub mod command;
 pub mod database;
 pub mod dns;
 mod files;
+pub mod lists;
 pub mod mail;
 mod provisioner;
 mod registry;
+pub mod sftp;
 pub mod web;
 mod worker;
 

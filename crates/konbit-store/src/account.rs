@@ -328,6 +328,7 @@ impl Tx {
         let sites = self.count_sites(id).await?;
         let sftp_accounts = self.count_sftp_accounts(id).await?;
         let databases = self.count_databases(id).await?;
+        let mailing_lists = self.count_mailing_lists(id).await?;
         // Databases are on the same disks as the homes: both count.
         let database_bytes: i64 = sqlx::query_scalar(
             "SELECT COALESCE(SUM(size_bytes), 0) FROM databases \
@@ -347,7 +348,7 @@ impl Tx {
             mailboxes: crate::to_u64(mailboxes),
             mail_storage_mb: crate::to_u64(mail_mb),
             aliases: crate::to_u64(aliases),
-            ..Usage::default()
+            mailing_lists: crate::to_u64(mailing_lists),
         })
     }
 

@@ -8,6 +8,7 @@ mod audit;
 mod database;
 mod domain;
 mod error;
+mod list;
 mod mail;
 mod quota_profile;
 mod reconcile;
@@ -25,6 +26,7 @@ pub use domain::{
     ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
 };
 pub use error::StoreError;
+pub use list::ListFilter;
 pub use mail::{AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbox, ServedMailbox};
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::{QueueRow, tracks_status};

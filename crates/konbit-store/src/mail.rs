@@ -73,6 +73,10 @@ pub struct MailDomainSource {
     pub aliases: Vec<MailAlias>,
     /// Newest first: the first one signs.
     pub dkim_keys: Vec<DkimKeyRow>,
+    /// The live mailing lists of the domain: their addresses go to
+    /// Mailman (a soft-deleted list's are refused, like a deleted
+    /// mailbox's).
+    pub lists: Vec<konbit_core::list::ListName>,
 }
 
 const MAILBOX_SELECT: &str =
@@ -309,6 +313,15 @@ impl Tx {
         }
         let aliases = self.mail_aliases(&filter).await?;
         let dkim_keys = self.dkim_keys(domain).await?;
+        let lists = self
+            .mailing_lists(&crate::ListFilter {
+                domain: Some(domain),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
         Ok(MailDomainSource {
             domain: d,
             serving,
@@ -316,6 +329,7 @@ impl Tx {
             mailboxes,
             aliases,
             dkim_keys,
+            lists,
         })
     }
 

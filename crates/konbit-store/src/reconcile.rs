@@ -93,6 +93,7 @@ static SITES: ObjectSql = object_sql!("sites");
 static CERTIFICATES: ObjectSql = object_sql!("certificates");
 static SFTP_ACCOUNTS: ObjectSql = object_sql!("sftp_accounts");
 static DATABASES: ObjectSql = object_sql!("databases");
+static MAILING_LISTS: ObjectSql = object_sql!("mailing_lists");
 
 /// The tables that carry a reconcile status, by kind: a fixed whitelist.
 fn object_table(kind: &str) -> Option<&'static ObjectSql> {
@@ -104,6 +105,7 @@ fn object_table(kind: &str) -> Option<&'static ObjectSql> {
         "certificate" => Some(&CERTIFICATES),
         "sftp_account" => Some(&SFTP_ACCOUNTS),
         "database" => Some(&DATABASES),
+        "mailing_list" => Some(&MAILING_LISTS),
         _ => None,
     }
 }

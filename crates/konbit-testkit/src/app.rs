@@ -276,6 +276,10 @@ impl TestApp {
             "SELECT group_concat(id || account_id || name || dnssec || mail || serial || coalesce(deleted_at, '-') || generation, ';') FROM domains",
             "SELECT group_concat(id || domain_id || name || type || ttl || value, ';') FROM dns_records",
             "SELECT group_concat(domain_id || public_key, ';') FROM dnssec_keys",
+            "SELECT group_concat(id || login || coalesce(dir, '-') || coalesce(password_hash, '-') || ssh_keys || enabled || generation, ';') FROM sftp_accounts",
+            "SELECT group_concat(id || name || read_only || coalesce(deleted_at, '-') || generation, ';') FROM databases",
+            "SELECT group_concat(id || database_id || name || rights || verifier, ';') FROM database_users",
+            "SELECT group_concat(id || domain_id || name || description || subscription || posting || reply_to || coalesce(reply_to_address, '-') || munge_from || archives || digest || language || coalesce(deleted_at, '-') || generation, ';') FROM mailing_lists",
         ];
         let mut out = String::new();
         for q in queries {

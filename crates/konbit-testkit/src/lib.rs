@@ -7,8 +7,12 @@ pub mod app;
 pub mod browser;
 pub mod daemon;
 pub mod mail;
+pub mod mailman;
+pub mod mariadb;
 pub mod pdns;
 pub mod pebble;
+pub mod postgres;
+pub mod proftpd;
 pub mod web;
 
 pub use app::{PASSWORD, TestApp};

@@ -26,6 +26,10 @@
 //!   the null sender.
 //! - [`MailServer::imap_addr`]: plain IMAP (logins from loopback are
 //!   allowed without TLS).
+//! - With [`MailServer::start_with_lists`], [`MailServer::list_relay_addr`]:
+//!   where Mailman sends, with the [`ListRelay`] login only and list
+//!   addresses as envelope senders; list addresses in the lookup database
+//!   ([`add_list_routes`]) are delivered to Mailman's LMTP.
 //!
 //! # Permissions
 //!
@@ -56,7 +60,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use konbit_provision::mail::config::{
-    DkimSettings, MailListeners, MailPaths, MailServices, MailTools,
+    DkimSettings, ListRouting, MailListeners, MailPaths, MailServices, MailTools,
 };
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -258,6 +262,60 @@ pub async fn add_sender_login(db: &SqlitePool, address: &str, login: &str) -> Re
     Ok(())
 }
 
+/// Insert the routes of the list `list_address` (`team@lists.example.test`)
+/// as the mail provisioner writes them: the list's address and Mailman's
+/// eight (`team-bounces@…`, `team-confirm@…`, …), each then delivered to
+/// Mailman's LMTP by a server started with
+/// [`MailServer::start_with_lists`]. Its domain must be hosted. Returns the
+/// addresses.
+pub async fn add_list_routes(db: &SqlitePool, list_address: &str) -> Result<Vec<String>> {
+    let addresses = list_addresses(db, list_address).await?;
+    let mut tx = db.begin().await.context("starting a transaction")?;
+    for a in &addresses {
+        sqlx::query("INSERT INTO list_routes (address, owner) VALUES (?, ?)")
+            .bind(a)
+            .bind(TEST_OWNER)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("adding list route {a}"))?;
+    }
+    tx.commit().await.context("committing list routes")?;
+    Ok(addresses)
+}
+
+/// Delete the routes [`add_list_routes`] inserted for `list_address`.
+pub async fn remove_list_routes(db: &SqlitePool, list_address: &str) -> Result<()> {
+    for a in list_addresses(db, list_address).await? {
+        sqlx::query("DELETE FROM list_routes WHERE address = ?")
+            .bind(&a)
+            .execute(db)
+            .await
+            .with_context(|| format!("removing list route {a}"))?;
+    }
+    Ok(())
+}
+
+async fn list_addresses(db: &SqlitePool, list_address: &str) -> Result<Vec<String>> {
+    let (name, domain) = list_address
+        .rsplit_once('@')
+        .ok_or_else(|| anyhow!("not a list address: {list_address:?}"))?;
+    let name = konbit_core::list::ListName::parse("name", name)
+        .map_err(|e| anyhow!("{list_address:?} is not a list name Konbit accepts: {e:?}"))?;
+    let hosted: Option<String> = sqlx::query_scalar("SELECT name FROM domains WHERE name = ?")
+        .bind(domain)
+        .fetch_optional(db)
+        .await
+        .with_context(|| format!("looking up domain {domain}"))?;
+    if hosted.is_none() || !safe_name(domain) {
+        bail!("{domain} is not a hosted domain; add_domain first");
+    }
+    Ok(name
+        .local_parts()
+        .into_iter()
+        .map(|local| format!("{local}@{}", domain.to_ascii_lowercase()))
+        .collect())
+}
+
 /// `{ARGON2ID}` + the Argon2id PHC string from Konbit's own hasher (Rust
 /// `argon2` defaults, `m=19456,t=2,p=1`), a form Dovecot 2.3 verifies.
 pub async fn dovecot_hash(password: &str) -> Result<String> {
@@ -279,6 +337,78 @@ pub struct MailOptions {
     pub dkim: bool,
 }
 
+/// The listener Postfix opens for Mailman's outgoing mail and the SASL
+/// login only Mailman has, chosen before either daemon starts: Mailman's
+/// configuration names them ([`ListRelay::smtp_auth`] is the testkit
+/// Mailman's `smtp_auth`), and the [`MailServer`] needs Mailman's LMTP
+/// address (see [`MailServer::start_with_lists`]).
+#[derive(Clone)]
+pub struct ListRelay {
+    addr: SocketAddr,
+    login: String,
+    password: String,
+}
+
+impl std::fmt::Debug for ListRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListRelay")
+            .field("addr", &self.addr)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mailman's relay login in tests.
+pub const LIST_RELAY_LOGIN: &str = "konbit-mailman";
+
+impl ListRelay {
+    /// A free 127.0.0.1 port, the login [`LIST_RELAY_LOGIN`] and a random
+    /// password (24 bytes of `/dev/urandom`, hex).
+    pub fn new() -> Result<ListRelay> {
+        let port = free_port()?;
+        let mut bytes = [0u8; 24];
+        {
+            use std::io::Read as _;
+            fs::File::open("/dev/urandom")
+                .and_then(|mut f| f.read_exact(&mut bytes))
+                .context("reading /dev/urandom")?;
+        }
+        let password = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(ListRelay {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            login: LIST_RELAY_LOGIN.to_owned(),
+            password,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// `(login, password)`, as Mailman's `[mta] smtp_user`/`smtp_pass`.
+    pub fn smtp_auth(&self) -> (String, String) {
+        (self.login.clone(), self.password.clone())
+    }
+}
+
+/// How [`MailServer::start_with_lists`] routes mailing lists.
+#[derive(Debug, Clone)]
+pub struct MailLists {
+    /// Mailman's LMTP (the testkit Mailman's `lmtp_addr()`, or a fake).
+    pub lmtp: SocketAddr,
+    pub relay: ListRelay,
+    /// Mailman's `site_owner`, which may also send through the relay.
+    pub site_owner: Option<String>,
+}
+
 /// Postfix, Dovecot and (if asked) OpenDKIM running; all killed (with their
 /// children) when dropped. See the [module documentation](self).
 #[derive(Debug)]
@@ -288,6 +418,7 @@ pub struct MailServer {
     opendkim: Option<Daemon>,
     dir: PathBuf,
     services: MailServices,
+    lists: Option<ListRouting>,
     tools: MailTools,
     mail_gid: u32,
 }
@@ -427,6 +558,44 @@ impl MailServer {
         lookup_db: &Path,
         options: &MailOptions,
     ) -> Result<MailServer> {
+        MailServer::start_inner(dir, lookup_db, options, None).await
+    }
+
+    /// [`MailServer::start_with`], and mailing lists routed as the mail
+    /// configuration does it with [`ListRouting`]: list addresses found in
+    /// the lookup database's `list_routes` ([`add_list_routes`], read on
+    /// every lookup: no reload) go to `lists.lmtp`, and Postfix listens on
+    /// `lists.relay` for Mailman's outgoing mail, which the relay's login
+    /// may send (with a list address as envelope sender) to anyone.
+    pub async fn start_with_lists(
+        dir: &Path,
+        lookup_db: &Path,
+        options: &MailOptions,
+        lists: &MailLists,
+    ) -> Result<MailServer> {
+        MailServer::start_inner(dir, lookup_db, options, Some(lists)).await
+    }
+
+    /// [`MailServer::start_with_lists`] with the skipping of
+    /// [`MailServer::try_start`].
+    pub async fn try_start_with_lists(
+        dir: &Path,
+        lookup_db: &Path,
+        options: &MailOptions,
+        lists: &MailLists,
+    ) -> Result<Option<MailServer>> {
+        skip_if_missing(
+            MailServer::start_with_lists(dir, lookup_db, options, lists).await,
+            REQUIRE_ENV,
+        )
+    }
+
+    async fn start_inner(
+        dir: &Path,
+        lookup_db: &Path,
+        options: &MailOptions,
+        lists: Option<&MailLists>,
+    ) -> Result<MailServer> {
         let tools = tools(options)?;
         if !lookup_db.is_file() {
             bail!(
@@ -462,7 +631,16 @@ impl MailServer {
             }
         });
 
-        let ports = free_ports(5)?;
+        // Distinct from the relay's port, chosen earlier.
+        let taken: Vec<u16> = lists.map(|l| l.relay.addr.port()).into_iter().collect();
+        let ports: Vec<u16> = free_ports(5 + taken.len())?
+            .into_iter()
+            .filter(|p| !taken.contains(p))
+            .take(5)
+            .collect();
+        if ports.len() != 5 {
+            bail!("could not find 5 free ports apart from the list relay's");
+        }
         let at = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let services = MailServices {
             hostname: HOSTNAME.to_owned(),
@@ -495,6 +673,19 @@ impl MailServer {
             },
             dkim,
         };
+        let routing = match lists {
+            Some(l) => Some(ListRouting {
+                lmtp: l.lmtp,
+                relay: l.relay.addr,
+                relay_login: l.relay.login.clone(),
+                relay_password_hash: dovecot_hash(&l.relay.password).await?,
+                site_owner: l.site_owner.clone(),
+            }),
+            None => None,
+        };
+        services
+            .validate_with(routing.as_ref())
+            .map_err(|e| anyhow!("{e}"))?;
         // The directories with their owners and modes, the lookup
         // database's shared with group postfix, as in production.
         services.prepare_dirs().map_err(|e| anyhow!("{e}"))?;
@@ -507,7 +698,7 @@ impl MailServer {
         // `postfix check` (part of it) creates the queue directories with
         // their owners, about 2 s the first time.
         services
-            .write_and_check(&mail_tools)
+            .write_and_check_with(&mail_tools, routing.as_ref())
             .await
             .map_err(|e| anyhow!("{e}"))?;
 
@@ -559,11 +750,16 @@ impl MailServer {
             opendkim,
             dir,
             services,
+            lists: routing,
             tools: mail_tools,
             mail_gid,
         };
         let l = &server.services.listeners;
-        for addr in [l.mx, l.submission, l.submissions, l.internal] {
+        let relay = server.lists.as_ref().map(|r| r.relay);
+        for addr in [l.mx, l.submission, l.submissions, l.internal]
+            .into_iter()
+            .chain(relay)
+        {
             if let Err(e) = server.postfix.wait_for_tcp(addr, READY_TIMEOUT).await {
                 return Err(e.context(format!(
                     "end of the Postfix maillog:\n{}",
@@ -635,6 +831,16 @@ impl MailServer {
     /// Dovecot's IMAP (plain text from loopback).
     pub fn imap_addr(&self) -> SocketAddr {
         self.services.listeners.imap
+    }
+
+    /// Where Mailman sends (with [`MailServer::start_with_lists`]).
+    pub fn list_relay_addr(&self) -> Option<SocketAddr> {
+        self.lists.as_ref().map(|r| r.relay)
+    }
+
+    /// The list routing the configuration was rendered with.
+    pub fn list_routing(&self) -> Option<&ListRouting> {
+        self.lists.as_ref()
     }
 
     /// The self-signed certificate both Postfix and Dovecot present.

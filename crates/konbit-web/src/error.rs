@@ -191,7 +191,17 @@ impl ApiError {
             }
             AppError::Duplicate { field } => Some(format!("{field} is already taken")),
             AppError::Conflict { detail, .. } => Some(detail.clone()),
-            AppError::Quota(q) => Some(q.to_string()),
+            AppError::Quota(q) => Some(tr.t2(
+                "error-quota-exceeded-detail",
+                (
+                    "resource",
+                    tr.t(&format!(
+                        "resource-{}",
+                        q.resource.as_str().replace('_', "-")
+                    )),
+                ),
+                ("limit", q.limit),
+            )),
             _ => None,
         };
         let (fields, lines) = match e {

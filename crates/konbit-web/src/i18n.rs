@@ -18,6 +18,8 @@ const FR: &str = concat!(
     include_str!("../locales/fr/sites.ftl"),
     "\n",
     include_str!("../locales/fr/hosting.ftl"),
+    "\n",
+    include_str!("../locales/fr/lists.ftl"),
 );
 const EN: &str = concat!(
     include_str!("../locales/en/main.ftl"),
@@ -29,6 +31,8 @@ const EN: &str = concat!(
     include_str!("../locales/en/sites.ftl"),
     "\n",
     include_str!("../locales/en/hosting.ftl"),
+    "\n",
+    include_str!("../locales/en/lists.ftl"),
 );
 
 pub struct Catalog {

@@ -2,6 +2,8 @@
 //! variables (`__` nests: `KONBIT_SESSION__IDLE_MINUTES`). An error names the
 //! bad key and where its value came from.
 
+pub mod hosting;
+pub mod lists;
 pub mod mail;
 pub mod web;
 
@@ -48,6 +50,15 @@ pub struct Config {
     /// Websites through nginx, PHP-FPM and an ACME CA.
     #[serde(default)]
     pub web: web::WebSection,
+    /// SFTP logins through ProFTPd.
+    #[serde(default)]
+    pub sftp: hosting::SftpSection,
+    /// Members' databases on MariaDB and PostgreSQL.
+    #[serde(default)]
+    pub databases: hosting::DatabasesSection,
+    /// Mailing lists through Mailman.
+    #[serde(default)]
+    pub lists: lists::ListsSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -254,6 +265,9 @@ impl Default for Config {
             dns: DnsConfig::default(),
             mail: MailSection::default(),
             web: web::WebSection::default(),
+            sftp: hosting::SftpSection::default(),
+            databases: hosting::DatabasesSection::default(),
+            lists: lists::ListsSection::default(),
         }
     }
 }
@@ -297,10 +311,9 @@ impl Config {
             max_records_per_zone: self.dns.max_records_per_zone,
             mail: self.mail.app_config(self.public_url.host_str()),
             sites: self.web.app_config(self),
-            // Off until `[sftp]` and `[databases]` are read from the file
-            // (issue 7 in progress): the services refuse every request.
-            sftp: Default::default(),
-            databases: Default::default(),
+            sftp: self.sftp_app_config(),
+            databases: self.databases_app_config(),
+            lists: self.lists_app_config(),
         }
     }
 

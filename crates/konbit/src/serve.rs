@@ -129,6 +129,13 @@ fn start_agent(
     if config.web.enabled && config.web.acme.is_some() {
         tasks.push(tokio::spawn(certificates_due(app.clone())));
     }
+    if let Some(databases) = crate::cli::reconcile::database_provisioner(app, config) {
+        tasks.push(tokio::spawn(database_sizes(
+            app.clone(),
+            databases,
+            config.databases.usage_minutes,
+        )));
+    }
     let wakeups = vec![app.reconcile_wakeup.clone(), app.certificate_wakeup.clone()];
     match crate::wakeup::listen(wake_path, wakeups) {
         Ok(task) => tasks.push(task),
@@ -202,6 +209,24 @@ async fn web_usage(app: App, unix: konbit_provision::web::UnixSettings, minutes:
     }
 }
 
+/// Measure each member database's size, for the panel and the size
+/// limit (over it, a database is made read-only or reported).
+async fn database_sizes(app: App, databases: crate::cli::reconcile::Databases, minutes: u32) {
+    let mut tick = tokio::time::interval(Duration::from_secs(u64::from(minutes.max(1)) * 60));
+    loop {
+        tick.tick().await;
+        let sizes = databases.sizes().await;
+        if sizes.is_empty() {
+            continue;
+        }
+        match app.databases().record_sizes(&sizes).await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "databases crossed their size limit"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "recording database sizes failed"),
+        }
+    }
+}
+
 /// Every minute: queue the certificates due for renewal and the failed
 /// orders whose backoff is over.
 async fn certificates_due(app: App) {
@@ -216,7 +241,16 @@ async fn certificates_due(app: App) {
     }
 }
 
-/// Every ten minutes: purge accounts, mailboxes and domains whose grace period ended, and drop
+/// Logs what one kind of object's purge did.
+fn logged_purge(what: &str, result: konbit_app::Result<usize>) {
+    match result {
+        Ok(n) if n > 0 => tracing::info!(count = n, "purged deleted {what}"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "purging deleted {what} failed"),
+    }
+}
+
+/// Every ten minutes: purge accounts, mailboxes, sites, databases and domains whose grace period ended, and drop
 /// expired sessions so the table does not grow forever.
 async fn housekeeping(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -229,16 +263,11 @@ async fn housekeeping(app: App) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted accounts failed"),
         }
-        match app.mailboxes().purge_expired(&Actor::system()).await {
-            Ok(n) if n > 0 => tracing::info!(count = n, "purged deleted mailboxes"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging deleted mailboxes failed"),
-        }
-        match app.sites().purge_expired(&Actor::system()).await {
-            Ok(n) if n > 0 => tracing::info!(count = n, "purged deleted sites"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging deleted sites failed"),
-        }
+        let system = Actor::system();
+        logged_purge("mailboxes", app.mailboxes().purge_expired(&system).await);
+        logged_purge("sites", app.sites().purge_expired(&system).await);
+        logged_purge("databases", app.databases().purge_expired(&system).await);
+        logged_purge("mailing lists", app.lists().purge_expired(&system).await);
         match app.domains().purge_expired(&Actor::system()).await {
             Ok(ids) if !ids.is_empty() => {
                 tracing::info!(count = ids.len(), "purged deleted domains")

@@ -21,6 +21,27 @@
 //!   (`submission_host`). They leave with the null sender `<>`, so only mail
 //!   with the null sender may be relayed out; anything else is treated as on
 //!   the MX. Signed by OpenDKIM.
+//! - **Lists** (loopback only, with [`ListRouting`]): where Mailman sends
+//!   every post and notice. Members' sites run on this host and can reach
+//!   any loopback port, so it relays nothing for an unknown client: it
+//!   needs SMTP AUTH as [`ListRouting::relay_login`] (a Dovecot passdb of
+//!   its own, usable from loopback only; no mailbox login is taken there),
+//!   and the envelope sender must be an address of a routed list (or
+//!   Mailman's site owner), else the mail is deferred (450: Mailman retries
+//!   it rather than counting a bounce for each recipient). Signed by
+//!   OpenDKIM.
+//!
+//! # Mailing lists
+//!
+//! With [`ListRouting`] (the `*_with` methods), list addresses are routed
+//! to Mailman's LMTP through the lookup database's `list_routes` (see
+//! [`super::schema`]): `transport_maps` is a sqlite map, read on every
+//! lookup, so a new list receives mail as soon as its rows are written,
+//! with no `postfix reload`. `recipient_delimiter = +` is set, so that
+//! `team-confirm+TOKEN@d` and VERP'd `team-bounces+…@d` are found under
+//! their base address and reach Mailman whole. It also gives every mailbox
+//! `+` sub-addresses (`ada+news@d` is delivered to `ada@d`). Without
+//! `ListRouting` the files are exactly as before.
 //!
 //! The sqlite maps use the queries of [`super::schema::postfix_queries`];
 //! Dovecot reads the same lookup database (see [`super::schema`]).
@@ -119,6 +140,45 @@ pub struct MailServices {
     pub listeners: MailListeners,
     /// DKIM signing of outgoing mail; `None` runs without OpenDKIM.
     pub dkim: Option<DkimSettings>,
+}
+
+/// Mailing lists served by Mailman 3 core: how Postfix reaches it and how
+/// it sends. The same values go into Mailman's own `[mta]` section
+/// (`lmtp_host`/`lmtp_port`, `smtp_host`/`smtp_port`,
+/// `smtp_user`/`smtp_pass`, and `[mailman] site_owner`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ListRouting {
+    /// Mailman's LMTP runner; Postfix delivers list mail there.
+    pub lmtp: SocketAddr,
+    /// The Postfix listener Mailman sends through; must be a loopback
+    /// address.
+    pub relay: SocketAddr,
+    /// The SASL login Mailman authenticates with on `relay` (a system-user
+    /// style name: it can never be a mailbox's address). Only this login
+    /// may relay there.
+    pub relay_login: String,
+    /// Its password as Dovecot verifies it: `{ARGON2ID}` and an Argon2id
+    /// PHC string (`konbit_app::password::hash`). Written only into a
+    /// root-only (0600) Dovecot file.
+    pub relay_password_hash: String,
+    /// Mailman's `site_owner`: the envelope sender of the few messages
+    /// Mailman sends for no list in particular (`None`: they are
+    /// deferred). Everything a list sends, posts, notices and mail to its
+    /// owners alike, leaves with its `-bounces` address (VERP'd or not).
+    pub site_owner: Option<String>,
+}
+
+/// Never shows the password hash.
+impl std::fmt::Debug for ListRouting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListRouting")
+            .field("lmtp", &self.lmtp)
+            .field("relay", &self.relay)
+            .field("relay_login", &self.relay_login)
+            .field("relay_password_hash", &"…")
+            .field("site_owner", &self.site_owner)
+            .finish()
+    }
 }
 
 /// Where every daemon reads and writes. All absolute.
@@ -267,6 +327,10 @@ pub const MAP_MAILBOXES: &str = "sqlite-mailboxes.cf";
 pub const MAP_ALIASES: &str = "sqlite-aliases.cf";
 pub const MAP_SENDER_LOGINS: &str = "sqlite-sender-logins.cf";
 pub const MAP_DISABLED_MAILBOXES: &str = "sqlite-disabled-mailboxes.cf";
+/// With [`ListRouting`]: Mailman's LMTP for every list address.
+pub const MAP_LIST_TRANSPORT: &str = "sqlite-list-transport.cf";
+/// With [`ListRouting`]: the envelope senders Mailman's listener accepts.
+pub const MAP_LIST_SENDERS: &str = "sqlite-list-senders.cf";
 
 /// An access(5) lookup refusing a disabled mailbox at RCPT.
 ///
@@ -282,6 +346,8 @@ pub const DISABLED_MAILBOX_QUERY: &str = "SELECT '550 5.1.1 User unknown' FROM m
 // Dovecot file names, in `dovecot_config_dir`.
 pub const DOVECOT_CONF: &str = "dovecot.conf";
 pub const DOVECOT_SQL: &str = "dovecot-sql.conf.ext";
+/// With [`ListRouting`]: the passdb of Mailman's relay login (mode 0600).
+pub const DOVECOT_LIST_RELAY: &str = "dovecot-list-relay.conf.ext";
 // Dovecot socket names, in `dovecot_base_dir`.
 pub const LMTP_SOCKET: &str = "lmtp";
 pub const AUTH_SOCKET: &str = "auth-postfix";
@@ -311,10 +377,17 @@ impl MailServices {
     /// characters no daemon reads specially, the listeners do not collide,
     /// and the internal listener is on loopback.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.values().map(|_| ())
+        self.validate_with(None)
     }
 
-    fn values(&self) -> Result<Values, ConfigError> {
+    /// [`validate`](Self::validate), and the list routing: Mailman's
+    /// listener on loopback, apart from the other listeners, and Mailman's
+    /// LMTP not one of ours.
+    pub fn validate_with(&self, lists: Option<&ListRouting>) -> Result<(), ConfigError> {
+        self.values(lists).map(|_| ())
+    }
+
+    fn values(&self, lists: Option<&ListRouting>) -> Result<Values, ConfigError> {
         let p = &self.paths;
         let hostname = hostname("hostname", &self.hostname)?;
         let postmaster = address("postmaster", &self.postmaster)?;
@@ -355,12 +428,16 @@ impl MailServices {
                  who can reach it",
             ));
         }
-        let smtp = [
+        let mut smtp = vec![
             ("listeners.mx", l.mx),
             ("listeners.submission", l.submission),
             ("listeners.submissions", l.submissions),
             ("listeners.internal", l.internal),
         ];
+        let lists = lists.map(|r| list_values(r, &smtp)).transpose()?;
+        if let Some(r) = &lists {
+            smtp.push(("lists.relay", r.relay));
+        }
         let mut imap = vec![("listeners.imap", l.imap)];
         if let Some(imaps) = l.imaps {
             imap.push(("listeners.imaps", imaps));
@@ -406,6 +483,7 @@ impl MailServices {
             tls_cert: conf_path("tls_cert", &p.tls_cert)?,
             tls_key: conf_path("tls_key", &p.tls_key)?,
             dkim,
+            lists,
         })
     }
 
@@ -414,9 +492,19 @@ impl MailServices {
     // -----------------------------------------------------------------------
 
     /// Every file of `postfix_config_dir`: `main.cf`, `master.cf` and the
-    /// four sqlite maps.
+    /// sqlite maps.
     pub fn postfix_files(&self) -> Result<Vec<ConfigFile>, ConfigError> {
-        let v = self.values()?;
+        self.postfix_files_with(None)
+    }
+
+    /// [`postfix_files`](Self::postfix_files), routing list addresses to
+    /// Mailman when `lists` is given (two more maps, and Mailman's
+    /// listener in `master.cf`).
+    pub fn postfix_files_with(
+        &self,
+        lists: Option<&ListRouting>,
+    ) -> Result<Vec<ConfigFile>, ConfigError> {
+        let v = self.values(lists)?;
         let map = |name, query: &str| ConfigFile {
             name,
             text: format!(
@@ -425,7 +513,11 @@ impl MailServices {
             ),
             mode: 0o644,
         };
-        Ok(vec![
+        let aliases = match &v.lists {
+            Some(_) => postfix_queries::ALIASES_WITH_LISTS,
+            None => postfix_queries::ALIASES,
+        };
+        let mut files = vec![
             ConfigFile {
                 name: POSTFIX_MAIN,
                 text: self.render_main_cf(&v),
@@ -438,16 +530,28 @@ impl MailServices {
             },
             map(MAP_DOMAINS, postfix_queries::DOMAINS),
             map(MAP_MAILBOXES, postfix_queries::MAILBOXES),
-            map(MAP_ALIASES, postfix_queries::ALIASES),
+            map(MAP_ALIASES, aliases),
             map(MAP_SENDER_LOGINS, postfix_queries::SENDER_LOGINS),
             map(MAP_DISABLED_MAILBOXES, DISABLED_MAILBOX_QUERY),
-        ])
+        ];
+        if let Some(r) = &v.lists {
+            files.push(map(
+                MAP_LIST_TRANSPORT,
+                &postfix_queries::list_transport(&r.transport),
+            ));
+            files.push(map(
+                MAP_LIST_SENDERS,
+                &postfix_queries::list_senders(r.site_owner.as_deref()),
+            ));
+        }
+        Ok(files)
     }
 
     fn render_main_cf(&self, v: &Values) -> String {
         let l = &self.listeners;
         let ips: Vec<IpAddr> = [l.mx, l.submission, l.submissions, l.internal]
             .iter()
+            .chain(v.lists.as_ref().map(|r| &r.relay))
             .map(SocketAddr::ip)
             .collect();
         let interfaces = if ips.iter().all(IpAddr::is_loopback) {
@@ -545,6 +649,24 @@ impl MailServices {
             "konbit_internal_relay_restrictions",
             "check_sender_access inline:{ <>=OK }, reject_unauth_destination",
         );
+        if let Some(r) = &v.lists {
+            // `team-confirm+TOKEN@d` is looked up as itself, then as
+            // `team-confirm@d`; the extension is kept on the way to
+            // Mailman (`propagate_unmatched_extensions`, default).
+            line("recipient_delimiter", "+");
+            line(
+                "transport_maps",
+                &format!("sqlite:{cfg}/{MAP_LIST_TRANSPORT}"),
+            );
+            line(
+                "konbit_lists_client_restrictions",
+                &format!("check_sasl_access inline:{{ {}=OK }}, reject", r.login),
+            );
+            line(
+                "konbit_lists_sender_restrictions",
+                &format!("check_sender_access sqlite:{cfg}/{MAP_LIST_SENDERS}, defer"),
+            );
+        }
         line("smtpd_milters", "");
         match &v.dkim {
             Some(d) => line("non_smtpd_milters", &format!("unix:{}", d.socket)),
@@ -648,6 +770,39 @@ impl MailServices {
             internal.push(o("milter_default_action", "tempfail"));
         }
         service(l.internal, &internal);
+        if let Some(r) = &v.lists {
+            // Mailman's outgoing mail: its login only (loopback, plain
+            // text: Mailman does not start TLS by default), list senders
+            // only, to anyone.
+            let mut lists = vec![
+                o("syslog_name", "postfix/lists"),
+                o("smtpd_tls_security_level", "none"),
+                o("smtpd_sasl_auth_enable", "yes"),
+                o("smtpd_tls_auth_only", "no"),
+                o(
+                    "smtpd_client_restrictions",
+                    "$konbit_lists_client_restrictions",
+                ),
+                o(
+                    "smtpd_sender_restrictions",
+                    "$konbit_lists_sender_restrictions",
+                ),
+                o(
+                    "smtpd_relay_restrictions",
+                    "permit_sasl_authenticated,reject",
+                ),
+                o(
+                    "smtpd_recipient_restrictions",
+                    "$konbit_local_recipient_restrictions",
+                ),
+                o("milter_macro_daemon_name", "ORIGINATING"),
+            ];
+            if let Some(m) = &milter {
+                lists.push(o("smtpd_milters", m));
+                lists.push(o("milter_default_action", "tempfail"));
+            }
+            service(r.relay, &lists);
+        }
 
         s.push_str(
             "\
@@ -685,8 +840,18 @@ postlog unix-dgram n - n - 1 postlogd
     /// Every file of `dovecot_config_dir`: `dovecot.conf` and
     /// `dovecot-sql.conf.ext` (mode 0600: it names the password column).
     pub fn dovecot_files(&self) -> Result<Vec<ConfigFile>, ConfigError> {
-        let v = self.values()?;
-        Ok(vec![
+        self.dovecot_files_with(None)
+    }
+
+    /// [`dovecot_files`](Self::dovecot_files), with the passdb of
+    /// Mailman's relay login (`dovecot-list-relay.conf.ext`, mode 0600: it
+    /// holds the password hash) when `lists` is given.
+    pub fn dovecot_files_with(
+        &self,
+        lists: Option<&ListRouting>,
+    ) -> Result<Vec<ConfigFile>, ConfigError> {
+        let v = self.values(lists)?;
+        let mut files = vec![
             ConfigFile {
                 name: DOVECOT_CONF,
                 text: self.render_dovecot_conf(&v),
@@ -697,7 +862,15 @@ postlog unix-dgram n - n - 1 postlogd
                 text: render_dovecot_sql(&v),
                 mode: 0o600,
             },
-        ])
+        ];
+        if let Some(r) = &v.lists {
+            files.push(ConfigFile {
+                name: DOVECOT_LIST_RELAY,
+                text: render_dovecot_list_relay(&v.lookup_db, r),
+                mode: 0o600,
+            });
+        }
+        Ok(files)
     }
 
     fn render_dovecot_conf(&self, v: &Values) -> String {
@@ -736,6 +909,15 @@ postlog unix-dgram n - n - 1 postlogd
             s,
             "passdb {{\n  driver = sql\n  args = {sql}\n}}\nuserdb {{\n  driver = sql\n  args = {sql}\n}}"
         );
+        if v.lists.is_some() {
+            // Tried after the mailboxes' passdb; knows one login only, and
+            // no userdb has it, so it opens no mailbox.
+            let _ = writeln!(
+                s,
+                "passdb {{\n  driver = sql\n  args = {}/{DOVECOT_LIST_RELAY}\n}}",
+                v.dovecot_config_dir
+            );
+        }
         let _ = writeln!(s, "namespace inbox {{\n  inbox = yes\n}}");
         let imaps = match l.imaps {
             Some(a) => format!(
@@ -803,7 +985,7 @@ plugin {
 
     /// `opendkim.conf` (in [`DkimSettings::dir`]), or nothing without DKIM.
     pub fn opendkim_files(&self) -> Result<Vec<ConfigFile>, ConfigError> {
-        let v = self.values()?;
+        let v = self.values(None)?;
         let Some(d) = &v.dkim else {
             return Ok(Vec::new());
         };
@@ -850,11 +1032,24 @@ plugin {
     /// The directories must exist; `postfix check` creates the queue's
     /// subdirectories with their owners.
     pub async fn write_and_check(&self, tools: &MailTools) -> Result<(), ConfigError> {
+        self.write_and_check_with(tools, None).await
+    }
+
+    /// [`write_and_check`](Self::write_and_check) with the files of
+    /// [`postfix_files_with`](Self::postfix_files_with) and
+    /// [`dovecot_files_with`](Self::dovecot_files_with). Without `lists`,
+    /// the list files a previous setup wrote (the relay's password hash
+    /// among them) are removed, and put back if a check fails.
+    pub async fn write_and_check_with(
+        &self,
+        tools: &MailTools,
+        lists: Option<&ListRouting>,
+    ) -> Result<(), ConfigError> {
         let mut plan = Vec::new();
-        for f in self.postfix_files()? {
+        for f in self.postfix_files_with(lists)? {
             plan.push((self.paths.postfix_config_dir.join(f.name), f));
         }
-        for f in self.dovecot_files()? {
+        for f in self.dovecot_files_with(lists)? {
             plan.push((self.paths.dovecot_config_dir.join(f.name), f));
         }
         if let Some(d) = &self.dkim {
@@ -878,6 +1073,28 @@ plugin {
             if let Err(e) = write_atomically(path, file.text.as_bytes(), file.mode) {
                 restore(&previous);
                 return Err(e);
+            }
+        }
+        if lists.is_none() {
+            let stale = [
+                self.paths.postfix_config_dir.join(MAP_LIST_TRANSPORT),
+                self.paths.postfix_config_dir.join(MAP_LIST_SENDERS),
+                self.paths.dovecot_config_dir.join(DOVECOT_LIST_RELAY),
+            ];
+            for path in stale {
+                let removed = read_with_mode(&path).and_then(|old| {
+                    if old.is_some() {
+                        fs::remove_file(&path).map_err(|e| io_error(&path, &e))?;
+                    }
+                    Ok(old)
+                });
+                match removed {
+                    Ok(old) => previous.push((path, old)),
+                    Err(e) => {
+                        restore(&previous);
+                        return Err(e);
+                    }
+                }
             }
         }
         if let Err(e) = self.check(tools).await {
@@ -1327,6 +1544,98 @@ struct Values {
     tls_cert: String,
     tls_key: String,
     dkim: Option<DkimValues>,
+    lists: Option<ListValues>,
+}
+
+/// A [`ListRouting`], validated, as written into files.
+struct ListValues {
+    /// `lmtp:inet:[127.0.0.1]:8024`
+    transport: String,
+    relay: SocketAddr,
+    login: String,
+    password_hash: String,
+    site_owner: Option<String>,
+}
+
+fn list_values(
+    r: &ListRouting,
+    smtp: &[(&'static str, SocketAddr)],
+) -> Result<ListValues, ConfigError> {
+    if !r.relay.ip().is_loopback() {
+        return Err(invalid(
+            "lists.relay",
+            r.relay.to_string(),
+            "must be a loopback address: Mailman sends through it",
+        ));
+    }
+    if r.lmtp.port() == 0 || r.lmtp.ip().is_unspecified() {
+        return Err(invalid(
+            "lists.lmtp",
+            r.lmtp.to_string(),
+            "needs an address and a port (Mailman's [mta] lmtp_host and lmtp_port)",
+        ));
+    }
+    if let Some((name, _)) = smtp.iter().find(|(_, a)| overlap(*a, r.lmtp)) {
+        return Err(invalid(
+            "lists.lmtp",
+            r.lmtp.to_string(),
+            format!("is Postfix's own {name}: mail would loop"),
+        ));
+    }
+    let login = user_name("lists.relay_login", &r.relay_login)?;
+    let hash = &r.relay_password_hash;
+    let ok = hash.len() <= 512
+        && hash
+            .strip_prefix("{ARGON2ID}$argon2id$")
+            .is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest.chars().all(|c| {
+                        c.is_ascii_alphanumeric()
+                            || matches!(c, '$' | '=' | ',' | '+' | '/' | '.' | '-')
+                    })
+            });
+    if !ok {
+        return Err(invalid(
+            "lists.relay_password_hash",
+            // Never the hash itself in an error.
+            "…",
+            "must be {ARGON2ID} and an Argon2id PHC string",
+        ));
+    }
+    let site_owner = r
+        .site_owner
+        .as_deref()
+        .map(|a| address("lists.site_owner", a))
+        .transpose()?;
+    let host = match r.lmtp.ip() {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => ip.to_string(),
+    };
+    Ok(ListValues {
+        transport: format!("lmtp:inet:[{host}]:{}", r.lmtp.port()),
+        relay: r.relay,
+        login,
+        password_hash: hash.clone(),
+        site_owner,
+    })
+}
+
+/// The passdb of Mailman's relay login: a constant query (the hash is in
+/// this root-only file, not in the lookup database), for SMTP only (`%s`,
+/// the service: IMAP does not know the login) and only from loopback
+/// (`allow_nets`), where Mailman's listener is.
+fn render_dovecot_list_relay(lookup_db: &str, r: &ListValues) -> String {
+    // `%u` is escaped for SQL by Dovecot; the login and the hash were
+    // checked to hold no quote and no `%`.
+    format!(
+        "# Written by Konbit; changes made here are lost.\n\
+         driver = sqlite\n\
+         connect = {lookup_db}\n\
+         password_query = SELECT '{login}' AS user, '{hash}' AS password, \
+         '127.0.0.0/8,::1/128' AS allow_nets WHERE '%u' = '{login}' AND '%s' = 'smtp'\n",
+        login = r.login,
+        hash = r.password_hash,
+    )
 }
 
 struct DkimValues {
@@ -1633,6 +1942,18 @@ mod tests {
         }
     }
 
+    const RELAY_HASH: &str = "{ARGON2ID}$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+
+    fn routing() -> ListRouting {
+        ListRouting {
+            lmtp: "127.0.0.1:8024".parse().unwrap(),
+            relay: "127.0.0.1:2527".parse().unwrap(),
+            relay_login: "konbit-mailman".into(),
+            relay_password_hash: RELAY_HASH.into(),
+            site_owner: Some("listmaster@konbit.test".into()),
+        }
+    }
+
     fn file(files: &[ConfigFile], name: &str) -> String {
         files
             .iter()
@@ -1830,6 +2151,175 @@ mod tests {
         let internal = block("127.0.0.1:2526 inet n - n - - smtpd");
         assert!(internal.contains("$konbit_internal_relay_restrictions"));
         assert!(internal.contains("-o smtpd_milters=unix:"));
+    }
+
+    #[test]
+    fn without_lists_nothing_of_them_is_written() {
+        let s = services(Path::new("/srv/mail"));
+        let files = s.postfix_files().unwrap();
+        assert_eq!(files, s.postfix_files_with(None).unwrap());
+        assert!(files.iter().all(|f| f.name != MAP_LIST_TRANSPORT));
+        for f in &files {
+            for word in ["list", "recipient_delimiter", "transport_maps"] {
+                assert!(!f.text.contains(word), "{word} in {}: {}", f.name, f.text);
+            }
+        }
+        let dovecot = s.dovecot_files().unwrap();
+        assert_eq!(dovecot.len(), 2);
+        assert!(!file(&dovecot, DOVECOT_CONF).contains(DOVECOT_LIST_RELAY));
+    }
+
+    #[test]
+    fn lists_are_routed_to_mailman() {
+        let s = services(Path::new("/srv/mail"));
+        let r = routing();
+        let files = s.postfix_files_with(Some(&r)).unwrap();
+        let main = file(&files, POSTFIX_MAIN);
+        for expected in [
+            "recipient_delimiter = +",
+            "transport_maps = sqlite:/srv/mail/postfix/etc/sqlite-list-transport.cf",
+            "virtual_alias_maps = sqlite:/srv/mail/postfix/etc/sqlite-aliases.cf",
+            "konbit_lists_client_restrictions = check_sasl_access \
+             inline:{ konbit-mailman=OK }, reject",
+            "konbit_lists_sender_restrictions = check_sender_access \
+             sqlite:/srv/mail/postfix/etc/sqlite-list-senders.cf, defer",
+            "inet_interfaces = loopback-only",
+        ] {
+            assert!(
+                main.lines().any(|l| l == expected),
+                "no line {expected:?} in:\n{main}"
+            );
+        }
+        assert!(!main.contains("propagate_unmatched_extensions"), "{main}");
+        let transport = file(&files, MAP_LIST_TRANSPORT);
+        assert!(
+            transport.contains(
+                "query = SELECT 'lmtp:inet:[127.0.0.1]:8024' FROM list_routes \
+                 WHERE address = '%s'\n"
+            ),
+            "{transport}"
+        );
+        let senders = file(&files, MAP_LIST_SENDERS);
+        assert!(
+            senders.contains(
+                "query = SELECT 'OK' FROM list_routes WHERE address = '%s' UNION \
+                 SELECT 'OK' WHERE '%s' = 'listmaster@konbit.test' COLLATE NOCASE\n"
+            ),
+            "{senders}"
+        );
+        let aliases = file(&files, MAP_ALIASES);
+        assert!(
+            aliases.contains(&format!(
+                "query = {}\n",
+                postfix_queries::ALIASES_WITH_LISTS
+            )),
+            "{aliases}"
+        );
+
+        let master = file(&files, POSTFIX_MASTER);
+        let start = master
+            .find("127.0.0.1:2527 inet n - n - - smtpd\n")
+            .unwrap();
+        let block: String = master[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for o in [
+            "-o syslog_name=postfix/lists",
+            "-o smtpd_sasl_auth_enable=yes",
+            "-o smtpd_tls_auth_only=no",
+            "-o smtpd_client_restrictions=$konbit_lists_client_restrictions",
+            "-o smtpd_sender_restrictions=$konbit_lists_sender_restrictions",
+            "-o smtpd_relay_restrictions=permit_sasl_authenticated,reject",
+            "-o smtpd_recipient_restrictions=$konbit_local_recipient_restrictions",
+            "-o milter_macro_daemon_name=ORIGINATING",
+            "-o smtpd_milters=unix:/srv/mail/dkim/run/opendkim.sock",
+            "-o milter_default_action=tempfail",
+        ] {
+            assert!(block.lines().any(|l| l.trim() == o), "{o}: {block}");
+        }
+        assert!(!block.contains("permit_mynetworks"), "{block}");
+
+        // Without a site owner, list addresses only.
+        let mut r2 = routing();
+        r2.site_owner = None;
+        let files = s.postfix_files_with(Some(&r2)).unwrap();
+        assert!(!file(&files, MAP_LIST_SENDERS).contains("UNION"));
+
+        let dovecot = s.dovecot_files_with(Some(&r)).unwrap();
+        let conf = file(&dovecot, DOVECOT_CONF);
+        assert!(
+            conf.contains(
+                "passdb {\n  driver = sql\n  args = /srv/mail/dovecot/dovecot-list-relay.conf.ext\n}"
+            ),
+            "{conf}"
+        );
+        let relay = dovecot
+            .iter()
+            .find(|f| f.name == DOVECOT_LIST_RELAY)
+            .unwrap();
+        assert_eq!(relay.mode, 0o600);
+        assert!(
+            relay.text.contains(&format!(
+                "password_query = SELECT 'konbit-mailman' AS user, '{RELAY_HASH}' AS password, \
+                 '127.0.0.0/8,::1/128' AS allow_nets WHERE '%u' = 'konbit-mailman' \
+                 AND '%s' = 'smtp'\n"
+            )),
+            "{}",
+            relay.text
+        );
+        // The hash is nowhere else.
+        assert!(!conf.contains("argon2id"));
+    }
+
+    #[test]
+    fn list_routing_values_are_checked() {
+        let s = services(Path::new("/srv/mail"));
+        let refused = |r: ListRouting, field: &str| {
+            let err = s.postfix_files_with(Some(&r)).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Invalid { field: f, .. } if *f == field),
+                "{field}: {err}"
+            );
+            err.to_string()
+        };
+        let mut r = routing();
+        r.relay = "192.0.2.1:2527".parse().unwrap();
+        assert!(refused(r, "lists.relay").contains("loopback"));
+        let mut r = routing();
+        r.relay = "127.0.0.1:2525".parse().unwrap();
+        assert!(refused(r, "lists.relay").contains("listeners.mx"));
+        let mut r = routing();
+        r.lmtp = "127.0.0.1:2526".parse().unwrap();
+        assert!(refused(r, "lists.lmtp").contains("loop"));
+        let mut r = routing();
+        r.lmtp = "0.0.0.0:8024".parse().unwrap();
+        refused(r, "lists.lmtp");
+        for login in ["", "Konbit", "a@b", "x y", "o'k", "a%u"] {
+            let mut r = routing();
+            r.relay_login = login.into();
+            refused(r, "lists.relay_login");
+        }
+        for hash in [
+            "",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            "{SHA512-CRYPT}$6$salt$hash",
+            "{ARGON2ID}$argon2id$v=19$m=1'; DROP TABLE x; --",
+            "{ARGON2ID}$argon2id$v=19%u",
+            "{ARGON2ID}$argon2id$",
+        ] {
+            let mut r = routing();
+            r.relay_password_hash = hash.into();
+            let err = refused(r, "lists.relay_password_hash");
+            assert!(hash.len() < 12 || !err.contains(&hash[12..]), "{err}");
+        }
+        let mut r = routing();
+        r.site_owner = Some("owner'@x.test".into());
+        refused(r, "lists.site_owner");
+        s.validate_with(Some(&routing())).unwrap();
+        assert!(!format!("{:?}", routing()).contains("argon2id"));
     }
 
     #[test]
@@ -2037,6 +2527,19 @@ mod tests {
             assert_eq!(fs::read(d.key_table()).unwrap(), b"");
             assert_eq!(fs::read(d.signing_table()).unwrap(), b"");
         }
+        // With Mailman's routing and listener, the checkers agree too.
+        s.write_and_check_with(&tools, Some(&routing()))
+            .await
+            .unwrap();
+        let relay = s.paths.dovecot_config_dir.join(DOVECOT_LIST_RELAY);
+        assert_eq!(
+            fs::metadata(&relay).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // Lists off again: their files go.
+        s.write_and_check(&tools).await.unwrap();
+        assert!(!relay.exists());
+        assert!(!s.paths.postfix_config_dir.join(MAP_LIST_TRANSPORT).exists());
         let sql = s.paths.dovecot_config_dir.join(DOVECOT_SQL);
         assert_eq!(
             fs::metadata(&sql).unwrap().permissions().mode() & 0o777,

@@ -2,6 +2,10 @@
 //! its Konbit id as `owner`, and a write touches only that owner's rows,
 //! so a change costs the same whatever the number of domains.
 //!
+//! Every table of [`LOOKUP_SCHEMA`] is created with `IF NOT EXISTS` each
+//! time the file is opened, so a database written before a table existed
+//! (`list_routes`) gains it on the next open.
+//!
 //! Besides [`LOOKUP_SCHEMA`], Konbit keeps one table of its own here,
 //! `konbit_owners`: which domain name each owner's mail is stored under.
 //! It outlives the owner's rows (mail turned off keeps its mail), so that
@@ -138,7 +142,7 @@ impl LookupDb {
     pub async fn owners(&self) -> Result<Vec<i64>, ProvisionError> {
         sqlx::query_scalar(
             "SELECT owner FROM konbit_owners UNION SELECT owner FROM domains \
-             UNION SELECT owner FROM mailboxes ORDER BY 1",
+             UNION SELECT owner FROM mailboxes UNION SELECT owner FROM list_routes ORDER BY 1",
         )
         .fetch_all(&self.pool)
         .await
@@ -264,6 +268,11 @@ async fn write_diff(
             .bind(owner)
             .bind(address)
             .bind(login),
+            LookupRow::ListRoute(address) => {
+                sqlx::query("DELETE FROM list_routes WHERE owner = $1 AND address = $2")
+                    .bind(owner)
+                    .bind(address)
+            }
         };
         q.execute(&mut *conn).await.map_err(transient)?;
         changes.push(format!("- {}", row.describe()));
@@ -308,6 +317,11 @@ async fn insert(
                 .bind(address)
                 .bind(owner)
                 .bind(login)
+        }
+        LookupRow::ListRoute(address) => {
+            sqlx::query("INSERT INTO list_routes (address, owner) VALUES ($1, $2)")
+                .bind(address)
+                .bind(owner)
         }
     };
     q.execute(&mut *conn).await.map(|_| ())
@@ -365,5 +379,11 @@ async fn read_current(conn: &mut SqliteConnection, owner: i64) -> Result<Current
             .into_iter()
             .map(|(address, login)| LookupRow::SenderLogin { address, login }),
     );
+    let lists: Vec<String> = sqlx::query_scalar("SELECT address FROM list_routes WHERE owner = $1")
+        .bind(owner)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(transient)?;
+    rows.extend(lists.into_iter().map(LookupRow::ListRoute));
     Ok(Current { domain, rows })
 }

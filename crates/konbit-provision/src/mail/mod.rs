@@ -1,7 +1,11 @@
 //! The mail provisioner: makes Postfix, Dovecot and OpenDKIM serve each
 //! domain's mail as the store describes it. One queue object per domain
 //! (`mail_domain`, keyed by the domain id) covers its mailboxes, aliases,
-//! catch-all, domain aliases, automatic replies and DKIM keys.
+//! catch-all, domain aliases, automatic replies and DKIM keys, and the
+//! routes of its mailing lists: every address of a live list goes to
+//! Mailman (`list_routes`, see [`schema`]); creating or deleting a list
+//! re-queues its domain. Mailman itself (lists, members) is not this
+//! provisioner's.
 //!
 //! An apply writes the domain's rows of the lookup database (see
 //! [`schema`]) in one transaction, then its files: the Sieve scripts of its

@@ -24,8 +24,16 @@ pub struct MailboxRow {
 pub enum LookupRow {
     Domain(String),
     Mailbox(MailboxRow),
-    Alias { source: String, destination: String },
-    SenderLogin { address: String, login: String },
+    Alias {
+        source: String,
+        destination: String,
+    },
+    SenderLogin {
+        address: String,
+        login: String,
+    },
+    /// An address of a mailing list: Postfix hands its mail to Mailman.
+    ListRoute(String),
 }
 
 impl LookupRow {
@@ -51,6 +59,7 @@ impl LookupRow {
             Self::SenderLogin { address, login } => {
                 format!("sender {address} allowed for login {login}")
             }
+            Self::ListRoute(address) => format!("list address {address} (to Mailman)"),
         }
     }
 }
@@ -69,6 +78,9 @@ pub struct LookupRows {
     pub aliases: BTreeSet<(String, String)>,
     /// `(address, login)`: the login may send as the address.
     pub sender_logins: BTreeSet<(String, String)>,
+    /// Every address of the domain's live mailing lists (under the domain
+    /// itself; its domain aliases lead there through `aliases`).
+    pub list_routes: BTreeSet<String>,
 }
 
 impl LookupRows {
@@ -90,10 +102,12 @@ impl LookupRows {
                 address: address.clone(),
                 login: login.clone(),
             });
+        let lists = self.list_routes.iter().cloned().map(LookupRow::ListRoute);
         domains
             .chain(mailboxes)
             .chain(aliases)
             .chain(logins)
+            .chain(lists)
             .collect()
     }
 }
@@ -116,7 +130,15 @@ const MIB: i64 = 1024 * 1024;
 ///   not through rows here;
 /// - `sender_logins`: a live mailbox may send as the address aliases that
 ///   deliver to it, and as its own and those aliases' equivalents in each
-///   domain alias.
+///   domain alias;
+/// - `list_routes`: the list's own address and Mailman's eight
+///   (`<name>-bounces`, `-confirm`…) for each live list, unless a mailbox
+///   has the address (the mailbox wins: its mail is stored there; Konbit
+///   refuses such a list anyway). An alias with a list address is left
+///   out (the list wins), and for each domain alias `A`, `local@A` leads to
+///   `local@D` for each list address, as for mailboxes. The catch-all never
+///   takes a list's mail: every list address maps to itself in Postfix's
+///   query.
 ///
 /// Stored values are checked again (the store's types validated them when
 /// they were written): a destination that is not a plain address, or a
@@ -167,6 +189,18 @@ pub fn build_lookup(source: &MailDomainSource) -> Result<LookupRows, ProvisionEr
         all_boxes.insert(address);
     }
 
+    // The lists' addresses, under the domain itself.
+    let mut list_locals: Vec<String> = Vec::new();
+    for name in &source.lists {
+        for local in name.local_parts() {
+            let address = format!("{local}@{domain}").to_ascii_lowercase();
+            if all_boxes.contains(&address) || !out.list_routes.insert(address) {
+                continue;
+            }
+            list_locals.push(local);
+        }
+    }
+
     // The aliases Postfix will see, with their destinations normalised.
     let mut seen = BTreeSet::new();
     let mut served_aliases: Vec<(&AliasSource, Vec<String>)> = Vec::new();
@@ -178,7 +212,10 @@ pub fn build_lookup(source: &MailDomainSource) -> Result<LookupRows, ProvisionEr
             )));
         }
         if let AliasSource::Address(a) = &alias.source
-            && all_boxes.contains(&a.to_string())
+            && (all_boxes.contains(&a.to_string())
+                || out
+                    .list_routes
+                    .contains(&a.to_string().to_ascii_lowercase()))
         {
             continue;
         }
@@ -213,6 +250,10 @@ pub fn build_lookup(source: &MailDomainSource) -> Result<LookupRows, ProvisionEr
             let m = &served.mailbox.address;
             out.aliases
                 .insert((format!("{}@{a}", m.local()), m.to_string()));
+        }
+        for local in &list_locals {
+            out.aliases
+                .insert((format!("{local}@{a}"), format!("{local}@{domain}")));
         }
         for (source_key, dests) in &served_aliases {
             match source_key {
@@ -304,6 +345,7 @@ mod tests {
             mailboxes: Vec::new(),
             aliases: Vec::new(),
             dkim_keys: Vec::new(),
+            lists: Vec::new(),
         }
     }
 
@@ -347,6 +389,15 @@ mod tests {
             updated_at: 0,
             mail_generation: 1,
         });
+    }
+
+    fn list(s: &mut MailDomainSource, name: &str) {
+        s.lists
+            .push(konbit_core::list::ListName::parse("name", name).unwrap());
+    }
+
+    fn routes(rows: &LookupRows) -> Vec<&str> {
+        rows.list_routes.iter().map(String::as_str).collect()
     }
 
     fn pairs(set: &BTreeSet<(String, String)>) -> Vec<(&str, &str)> {
@@ -487,6 +538,103 @@ mod tests {
             pairs(&rows.aliases),
             vec![("info@example.org", "a@example.com")]
         );
+    }
+
+    const TEAM: [&str; 9] = [
+        "team-bounces@example.org",
+        "team-confirm@example.org",
+        "team-join@example.org",
+        "team-leave@example.org",
+        "team-owner@example.org",
+        "team-request@example.org",
+        "team-subscribe@example.org",
+        "team-unsubscribe@example.org",
+        "team@example.org",
+    ];
+
+    #[test]
+    fn every_address_of_a_list_is_routed() {
+        let mut s = source(&[]);
+        mailbox(&mut s, "ada", true, false);
+        alias(&mut s, "@example.org", &["ada@example.org"]);
+        list(&mut s, "team");
+        let rows = build_lookup(&s).unwrap();
+        assert_eq!(routes(&rows), TEAM);
+        // No alias row: the catch-all stays as it was, and Postfix's query
+        // maps each list address to itself (tested against the database in
+        // the provisioner's tests).
+        assert_eq!(
+            pairs(&rows.aliases),
+            vec![("@example.org", "ada@example.org")]
+        );
+        assert!(rows.sender_logins.is_empty());
+        let lines = diff(&BTreeSet::new(), &rows.rows());
+        assert!(
+            lines.contains(&"+ list address team@example.org (to Mailman)".to_owned()),
+            "{lines:?}"
+        );
+        // Without lists, nothing is routed.
+        s.lists.clear();
+        assert!(build_lookup(&s).unwrap().list_routes.is_empty());
+    }
+
+    #[test]
+    fn a_mailbox_beats_a_list_address_and_a_list_beats_an_alias() {
+        let mut s = source(&[]);
+        mailbox(&mut s, "ada", true, false);
+        // Konbit refuses both; should the store hold them anyway, a
+        // mailbox keeps its mail and an alias yields to the list.
+        mailbox(&mut s, "team-owner", true, true);
+        alias(&mut s, "team@example.org", &["ada@example.org"]);
+        alias(&mut s, "team-request@example.org", &["ada@example.org"]);
+        alias(&mut s, "info@example.org", &["team@example.org"]);
+        list(&mut s, "team");
+        let rows = build_lookup(&s).unwrap();
+        let want: Vec<&str> = TEAM
+            .iter()
+            .copied()
+            .filter(|a| *a != "team-owner@example.org")
+            .collect();
+        assert_eq!(routes(&rows), want);
+        // An alias may still lead to a list.
+        assert_eq!(
+            pairs(&rows.aliases),
+            vec![("info@example.org", "team@example.org")]
+        );
+    }
+
+    #[test]
+    fn domain_aliases_lead_to_the_lists() {
+        let mut s = source(&["example.net"]);
+        mailbox(&mut s, "ada", true, false);
+        alias(&mut s, "@example.org", &["ada@example.org"]);
+        list(&mut s, "team");
+        list(&mut s, "a.b_c");
+        let rows = build_lookup(&s).unwrap();
+        assert_eq!(rows.list_routes.len(), 18);
+        assert!(rows.list_routes.contains("a.b_c-unsubscribe@example.org"));
+        // Only under the domain itself.
+        assert!(rows.list_routes.iter().all(|a| a.ends_with("@example.org")));
+        for a in TEAM {
+            let local = a.strip_suffix("@example.org").unwrap();
+            assert!(
+                rows.aliases
+                    .contains(&(format!("{local}@example.net"), a.to_owned())),
+                "{a}: {:?}",
+                rows.aliases
+            );
+        }
+        assert!(rows.aliases.contains(&(
+            "a.b_c@example.net".to_owned(),
+            "a.b_c@example.org".to_owned()
+        )));
+        // The alias domain's catch-all is still there for the rest.
+        assert!(
+            rows.aliases
+                .contains(&("@example.net".to_owned(), "ada@example.org".to_owned()))
+        );
+        // 9 + 9 list addresses, the mailbox and the catch-all.
+        assert_eq!(rows.aliases.len(), 18 + 1 + 2);
     }
 
     #[test]

@@ -18,6 +18,23 @@
 //! - `smtpd_sender_login_maps`: an enabled mailbox owns its own address, and
 //!   `sender_logins` adds the aliases its login may send as;
 //! - Dovecot passdb/userdb: enabled `mailboxes` (hash, home, quota).
+//!
+//! With mailing lists routed to Mailman (see
+//! [`super::config::ListRouting`]), `list_routes` holds every address of
+//! every live list of a served domain (the list's own and Mailman's
+//! `-bounces`, `-confirm`… ones), under the domain itself only: a domain
+//! alias reaches them through `aliases` rows, as it reaches mailboxes.
+//! - `virtual_alias_maps` ([`postfix_queries::ALIASES_WITH_LISTS`]) maps each
+//!   of them to itself, so it is a known recipient and a catch-all never
+//!   takes it;
+//! - `transport_maps` ([`postfix_queries::list_transport`]) sends mail for
+//!   them to Mailman's LMTP. Postfix reads sqlite maps on every lookup, so
+//!   a new list works as soon as its rows are committed, with no reload;
+//! - the listener Mailman sends through accepts only these addresses as
+//!   envelope senders ([`postfix_queries::list_senders`]).
+//!
+//! The transport is not stored: the rows say which addresses are lists, the
+//! configuration where Mailman listens.
 
 /// Applied with `IF NOT EXISTS`: opening an existing file is harmless.
 pub const LOOKUP_SCHEMA: &str = "\
@@ -45,10 +62,15 @@ CREATE TABLE IF NOT EXISTS sender_logins (
   owner INTEGER NOT NULL,
   PRIMARY KEY (address, login)
 );
+CREATE TABLE IF NOT EXISTS list_routes (
+  address TEXT PRIMARY KEY COLLATE NOCASE,
+  owner INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS domains_owner ON domains(owner);
 CREATE INDEX IF NOT EXISTS mailboxes_owner ON mailboxes(owner);
 CREATE INDEX IF NOT EXISTS aliases_owner ON aliases(owner);
 CREATE INDEX IF NOT EXISTS sender_logins_owner ON sender_logins(owner);
+CREATE INDEX IF NOT EXISTS list_routes_owner ON list_routes(owner);
 ";
 
 /// The Postfix sqlite map queries over [`LOOKUP_SCHEMA`] (`%s` is the key
@@ -61,4 +83,34 @@ pub mod postfix_queries {
          UNION SELECT address FROM mailboxes WHERE address = '%s'";
     pub const SENDER_LOGINS: &str = "SELECT address FROM mailboxes WHERE address = '%s' AND enabled = 1 \
          UNION SELECT login FROM sender_logins WHERE address = '%s'";
+    /// [`ALIASES`], plus every list address mapped to itself: a known
+    /// recipient, never taken by a catch-all. With `recipient_delimiter`,
+    /// `team-confirm+TOKEN@d` is found under `team-confirm@d` and Postfix
+    /// puts the extension back (`propagate_unmatched_extensions`).
+    pub const ALIASES_WITH_LISTS: &str = "SELECT destination FROM aliases WHERE source = '%s' \
+         UNION SELECT address FROM mailboxes WHERE address = '%s' \
+         UNION SELECT address FROM list_routes WHERE address = '%s'";
+
+    /// The `transport_maps` query: `transport` (e.g.
+    /// `lmtp:inet:[127.0.0.1]:8024`) for every list address. `transport`
+    /// is spliced in as it is: only a value built from a validated socket
+    /// address may be given.
+    pub fn list_transport(transport: &str) -> String {
+        format!("SELECT '{transport}' FROM list_routes WHERE address = '%s'")
+    }
+
+    /// The `check_sender_access` query of Mailman's listener: `OK` for a
+    /// list address (VERP senders such as `team-bounces+x=y@d` are found
+    /// under `team-bounces@d`) and for `site_owner`, the envelope sender
+    /// of what Mailman sends for no list in particular. `site_owner` is
+    /// spliced in as it is: only a validated plain address may be given.
+    pub fn list_senders(site_owner: Option<&str>) -> String {
+        let mut q = "SELECT 'OK' FROM list_routes WHERE address = '%s'".to_owned();
+        if let Some(owner) = site_owner {
+            q.push_str(&format!(
+                " UNION SELECT 'OK' WHERE '%s' = '{owner}' COLLATE NOCASE"
+            ));
+        }
+        q
+    }
 }

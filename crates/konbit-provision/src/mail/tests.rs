@@ -588,3 +588,168 @@ async fn a_stored_reply_that_fails_its_rules_is_invalid() {
     f.autoreply(ada, false, "   ").await;
     f.provisioner().apply(d.0, 2).await.unwrap();
 }
+
+/// Mailing lists: every address of a live list is routed to Mailman (the
+/// transport and the identity rows as Postfix reads them), under the domain
+/// alias too; a deleted list, mail turned off and a domain's removal take
+/// them away; and a lookup database written before `list_routes` existed
+/// gains the table.
+#[tokio::test]
+async fn lists_are_routed_while_they_live() {
+    use konbit_core::list::{ListName, ListSettings};
+    use schema::postfix_queries::{ALIASES_WITH_LISTS, list_senders, list_transport};
+    let f = Fixture::new().await;
+
+    // A database as the previous release wrote it: no list_routes.
+    let old = f.path("lookup/mail.db");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    let pool = SqlitePool::connect(&format!("sqlite://{}?mode=rwc", old.display()))
+        .await
+        .unwrap();
+    let previous = schema::LOOKUP_SCHEMA
+        .split(";\n")
+        .filter(|stmt| !stmt.contains("list_routes"))
+        .collect::<Vec<_>>()
+        .join(";\n");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(previous))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let d = f.domain("example.org", None).await;
+    f.domain("example.net", Some(d)).await;
+    f.mailbox(d, "ada").await;
+    f.alias(d, "", &["ada@example.org"]).await;
+    let mut tx = f.store.write().await.unwrap();
+    let team = tx
+        .insert_mailing_list(
+            f.account,
+            d,
+            &ListName::parse("name", "team").unwrap(),
+            &ListSettings::default(),
+            T0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let p = f.provisioner();
+    let plan = p.plan(d.0, Some(1)).await.unwrap();
+    assert!(
+        plan.contains(&"+ list address team-confirm@example.org (to Mailman)".to_owned()),
+        "{plan:?}"
+    );
+    p.apply(d.0, 1).await.unwrap();
+
+    let db = f.lookup().await;
+    let transport = list_transport("lmtp:inet:[127.0.0.1]:8024");
+    for a in [
+        "team@example.org",
+        "team-bounces@example.org",
+        "TEAM-Confirm@example.org",
+    ] {
+        assert_eq!(
+            postfix(&db, &transport, a).await,
+            ["lmtp:inet:[127.0.0.1]:8024"],
+            "{a}"
+        );
+        // Known, and never the catch-all's.
+        assert_eq!(
+            postfix(&db, ALIASES_WITH_LISTS, a).await,
+            [a.to_ascii_lowercase()],
+            "{a}"
+        );
+    }
+    // The catch-all still takes the rest; mailboxes are unchanged.
+    assert!(
+        postfix(&db, ALIASES_WITH_LISTS, "x@example.org")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        postfix(&db, ALIASES_WITH_LISTS, "@example.org").await,
+        ["ada@example.org"]
+    );
+    assert_eq!(
+        postfix(&db, ALIASES_WITH_LISTS, "ada@example.org").await,
+        ["ada@example.org"]
+    );
+    assert!(postfix(&db, &transport, "ada@example.org").await.is_empty());
+    assert!(postfix(&db, &transport, "example.org").await.is_empty());
+    // The domain alias leads to the list's own addresses.
+    assert_eq!(
+        postfix(&db, ALIASES_WITH_LISTS, "team-join@example.net").await,
+        ["team-join@example.org"]
+    );
+    assert!(
+        postfix(&db, &transport, "team@example.net")
+            .await
+            .is_empty()
+    );
+    // Mailman's listener: list addresses and the site owner only.
+    let senders = list_senders(Some("owner@konbit.test"));
+    assert_eq!(
+        postfix(&db, &senders, "team-bounces@example.org").await,
+        ["OK"]
+    );
+    assert_eq!(postfix(&db, &senders, "Owner@Konbit.test").await, ["OK"]);
+    assert!(postfix(&db, &senders, "ada@example.org").await.is_empty());
+    assert!(postfix(&db, &senders, "team@example.net").await.is_empty());
+
+    // Nothing to do twice.
+    assert_eq!(p.apply(d.0, 1).await.unwrap().changes, Vec::<String>::new());
+
+    // Deleted: its addresses are no longer Mailman's.
+    let mut tx = f.store.write().await.unwrap();
+    tx.set_mailing_list_deleted(team, Some((T0, T0 + 10)), T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let applied = p.apply(d.0, 2).await.unwrap();
+    assert!(
+        applied
+            .changes
+            .contains(&"- list address team@example.org (to Mailman)".to_owned()),
+        "{applied:?}"
+    );
+    let count = |db: SqlitePool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM list_routes")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count(db.clone()).await, 0);
+    assert!(
+        postfix(&db, ALIASES_WITH_LISTS, "team-join@example.net")
+            .await
+            .is_empty()
+    );
+
+    // Restored, then mail off: not served while the domain is not.
+    let mut tx = f.store.write().await.unwrap();
+    tx.set_mailing_list_deleted(team, None, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    p.apply(d.0, 3).await.unwrap();
+    assert_eq!(count(db.clone()).await, 9);
+    let mut tx = f.store.write().await.unwrap();
+    tx.set_domain_mail(d, false).await.unwrap();
+    tx.commit().await.unwrap();
+    p.apply(d.0, 4).await.unwrap();
+    assert_eq!(count(db.clone()).await, 0);
+    let mut tx = f.store.write().await.unwrap();
+    tx.set_domain_mail(d, true).await.unwrap();
+    tx.commit().await.unwrap();
+    p.apply(d.0, 5).await.unwrap();
+    assert_eq!(count(db.clone()).await, 9);
+
+    // Purged with its domain: the removal takes the routes too.
+    let mut tx = f.store.write().await.unwrap();
+    tx.purge_mailing_list(team).await.unwrap();
+    for alias in tx.domain_aliases(d).await.unwrap() {
+        tx.purge_domain(alias.id).await.unwrap();
+    }
+    tx.purge_domain(d).await.unwrap();
+    tx.commit().await.unwrap();
+    p.remove(d.0).await.unwrap();
+    assert_eq!(count(db.clone()).await, 0);
+}

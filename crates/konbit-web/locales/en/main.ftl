@@ -190,6 +190,7 @@ area-mail = Mail
 area-sites = Websites
 area-sftp = SFTP accounts
 area-databases = Databases
+area-lists = Mailing lists
 access-read = read
 access-write = read and change
 
@@ -260,6 +261,7 @@ error-duplicate = This already exists.
 error-duplicate-field = { $field }: this is already taken.
 error-account-locked = This account is locked: changes are paused.
 error-quota-exceeded = This would go over the account's quota.
+error-quota-exceeded-detail = { $resource }: the quota allows { $limit }, and this would go past it.
 error-last-owner = An account needs at least one owner (and the co-op at least one admin).
 error-profile-in-use = Accounts still use this quota profile.
 error-csrf-rejected = This form expired or came from another site. Go back, reload the page and try again.

@@ -190,6 +190,7 @@ area-mail = Courriel
 area-sites = Sites web
 area-sftp = Comptes SFTP
 area-databases = Bases de données
+area-lists = Listes de diffusion
 access-read = lecture
 access-write = lecture et modification
 
@@ -260,6 +261,7 @@ error-duplicate = Ceci existe déjà.
 error-duplicate-field = { $field } : cette valeur est déjà prise.
 error-account-locked = Ce compte est verrouillé : les changements sont suspendus.
 error-quota-exceeded = Ceci dépasserait le quota du compte.
+error-quota-exceeded-detail = { $resource } : le quota en permet { $limit }, et ceci le dépasserait.
 error-last-owner = Un compte a besoin d'au moins une personne responsable (et la coopérative d'au moins un·e admin).
 error-profile-in-use = Des comptes utilisent encore ce profil de quota.
 error-csrf-rejected = Ce formulaire a expiré ou vient d'un autre site. Revenez en arrière, rechargez la page et réessayez.

@@ -4,12 +4,17 @@
 
 mod account;
 pub(crate) mod audit;
+mod database;
 mod domain;
 mod domain_dto;
 mod dto;
+mod hosting_dto;
+mod list;
+pub mod list_dto;
 mod mail;
 mod mail_dto;
 mod quota_profile;
+mod sftp;
 mod site;
 mod site_dto;
 mod token;
@@ -38,7 +43,7 @@ pub use dto::Problem;
     info(
         title = "Konbit API",
         version = "1",
-        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, hosted mail, and websites with their certificates. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, hosted mail, mailing lists, websites with their certificates, SFTP accounts and databases. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
@@ -47,6 +52,9 @@ pub use dto::Problem;
     tags(
         (name = "domains", description = "Domains (DNS zones served by the co-op's name servers), their records, DNSSEC and zone files. Scopes `domains:read` and `domains:write`."),
         (name = "mail", description = "Hosted mail: a domain's mail and DKIM keys, mailboxes (named by address) and aliases. Scopes `mail:read` and `mail:write`. Passwords are never shown, nor their hashes."),
+        (name = "lists", description = "Mailing lists on the account's mail domains, served by Mailman: their address and settings (who may join, who may post, where replies go, DMARC munging, archives, digest, language); a deleted list keeps its subscribers and archive, and can be restored, during the grace period. Lists are named by their id. Scopes `lists:read` and `lists:write`."),
+        (name = "sftp", description = "SFTP logins of an account, each chrooted to a directory of the account's home, by password, SSH key, or both. Scopes `sftp:read` and `sftp:write`. Password hashes are never shown."),
+        (name = "databases", description = "Members' databases on MariaDB and PostgreSQL with their users, connection details and measured sizes; a deleted database is dumped first and can be restored from the dump during the grace period. Scopes `databases:read` and `databases:write`. Passwords are kept only as the server's own verifiers."),
         (name = "sites", description = "Websites: static files, PHP, a redirect or a local application behind a reverse proxy, under names of the account's domains, with HTTPS by ACME; their certificates, logs, and the disk the account's files use. Sites are named by their id. Scopes `sites:read` and `sites:write`. Private keys are never shown.")
     )
 )]
@@ -113,6 +121,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             mail::update_alias,
             mail::delete_alias
         ))
+        .routes(routes!(list::list, list::create))
+        .routes(routes!(list::get, list::update, list::delete))
+        .routes(routes!(list::restore))
         .routes(routes!(site::list, site::create))
         .routes(routes!(site::get, site::update, site::delete))
         .routes(routes!(site::restore))
@@ -123,6 +134,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(site::certificates))
         .routes(routes!(site::logs))
         .routes(routes!(site::disk_usage))
+        .routes(routes!(sftp::list, sftp::create))
+        .routes(routes!(sftp::get, sftp::update, sftp::delete))
+        .routes(routes!(sftp::enable))
+        .routes(routes!(sftp::disable))
+        .routes(routes!(database::list, database::create))
+        .routes(routes!(database::get, database::delete))
+        .routes(routes!(database::restore))
+        .routes(routes!(database::add_user))
+        .routes(routes!(database::delete_user))
+        .routes(routes!(database::set_password))
+        .routes(routes!(database::dump))
 }
 
 /// The routes an OpenAPI document declares.

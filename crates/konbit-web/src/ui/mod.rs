@@ -5,12 +5,14 @@ mod account;
 pub(crate) mod audit;
 mod auth;
 mod dashboard;
+mod database;
 mod domain;
 mod impersonation;
 mod mail;
 mod password_reset;
 mod quota_profile;
 mod settings;
+mod sftp;
 mod site;
 mod token;
 mod two_factor;
@@ -124,6 +126,24 @@ pub(crate) fn routes() -> RouteTable {
         .post("/sites/{id}/certificate/renew", site::renew_certificate)
         .get("/sites/{id}/logs", site::show_logs)
         .get("/sites/{id}/logs/{file}", site::download_log)
+        .get("/sftp", sftp::list)
+        .get("/sftp/new", sftp::new_form)
+        .post("/sftp/new", sftp::create)
+        .get("/sftp/{id}", sftp::show)
+        .post("/sftp/{id}", sftp::update)
+        .post("/sftp/{id}/enable", sftp::enable)
+        .post("/sftp/{id}/disable", sftp::disable)
+        .post("/sftp/{id}/delete", sftp::delete)
+        .get("/databases", database::list)
+        .get("/databases/new", database::new_form)
+        .post("/databases/new", database::create)
+        .get("/databases/{id}", database::show)
+        .post("/databases/{id}/users", database::add_user)
+        .post("/databases/{id}/users/{user}/delete", database::delete_user)
+        .post("/databases/{id}/password", database::set_password)
+        .post("/databases/{id}/delete", database::delete)
+        .post("/databases/{id}/restore", database::restore)
+        .get("/databases/{id}/dump", database::download_dump)
         // Public: a mailbox's user changes its password without a Konbit
         // sign-in, and mail programs fetch their settings.
         .get("/mail/password", mail::own_password_page)

@@ -61,6 +61,10 @@ pub async fn run(format: Format, app: &App, config: &Config) -> ExitCode {
     if config.web.enabled {
         checks.extend(super::doctor_web::checks(config).await);
     }
+    if config.sftp.enabled {
+        checks.extend(super::doctor_hosting::sftp_checks(config).await);
+    }
+    checks.extend(super::doctor_hosting::database_checks(config).await);
     let report = Report {
         ok: checks.iter().all(|c| c.ok),
         checks,

@@ -4,13 +4,18 @@
 
 mod account;
 mod audit;
+mod database;
 mod doctor;
+mod doctor_hosting;
 mod doctor_mail;
 mod doctor_web;
 mod domain;
+mod list;
 mod mail;
 mod mail_setup;
 pub(crate) mod reconcile;
+mod sftp;
+mod sftp_setup;
 mod site;
 mod token;
 mod user;
@@ -96,6 +101,9 @@ enum Command {
     /// Mail aliases and catch-alls.
     #[command(subcommand)]
     Alias(mail::AliasCommand),
+    /// Mailing lists: add, change, delete and restore.
+    #[command(subcommand)]
+    List(list::ListCommand),
     /// The mail servers: write and check Postfix's, Dovecot's and OpenDKIM's configuration.
     #[command(subcommand, name = "mail-server")]
     MailServer(mail_setup::MailServerCommand),
@@ -105,7 +113,16 @@ enum Command {
     /// The web servers: write and check nginx's and PHP-FPM's configuration.
     #[command(subcommand, name = "web-server")]
     WebServer(web_setup::WebServerCommand),
-    /// Check what Konbit depends on (state database, PowerDNS) and say what is wrong.
+    /// The SFTP server: write and check ProFTPd's configuration and host keys.
+    #[command(subcommand, name = "sftp-server")]
+    SftpServer(sftp_setup::SftpServerCommand),
+    /// SFTP logins: add, change, enable and disable, delete.
+    #[command(subcommand)]
+    Sftp(sftp::SftpCommand),
+    /// Members' databases on MariaDB and PostgreSQL: add, users, passwords, delete, restore, dump.
+    #[command(subcommand)]
+    Database(database::DatabaseCommand),
+    /// Check what Konbit depends on (state database, PowerDNS, mail, web, SFTP and database servers) and say what is wrong.
     Doctor,
     /// Print the OpenAPI document of the REST API.
     Openapi,
@@ -161,9 +178,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::Mail(c) => mail::mail(format, &app, &actor, c).await,
                 Command::Mailbox(c) => mail::mailbox(format, &app, &actor, c).await,
                 Command::Alias(c) => mail::alias(format, &app, &actor, c).await,
+                Command::List(c) => list::run(format, &app, &actor, c).await,
                 Command::MailServer(c) => mail_setup::run(format, &config, c).await,
                 Command::Site(c) => site::run(format, &app, &actor, c).await,
                 Command::WebServer(c) => web_setup::run(format, &config, c).await,
+                Command::SftpServer(c) => sftp_setup::run(format, &config, c).await,
+                Command::Sftp(c) => sftp::run(format, &app, &actor, c).await,
+                Command::Database(c) => database::run(format, &app, &actor, c).await,
                 Command::Doctor => doctor::run(format, &app, &config).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };

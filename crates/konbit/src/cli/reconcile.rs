@@ -8,7 +8,11 @@ use crate::output::{Format, fail_msg, print};
 use clap::Args;
 use konbit_app::App;
 use konbit_provision::acme::CertificateProvisioner;
+use konbit_provision::database::DatabaseProvisioner;
+use konbit_provision::database::mariadb::MariaDbServer;
+use konbit_provision::database::postgres::PostgresServer;
 use konbit_provision::dns::DnsProvisioner;
+use konbit_provision::sftp::provisioner::SftpProvisioner;
 use konbit_provision::web::SiteProvisioner;
 use konbit_provision::{DryRun, Registry, Worker, WorkerConfig};
 use std::process::ExitCode;
@@ -43,7 +47,45 @@ pub(crate) fn registry(app: &App, config: &Config) -> Registry {
     if let Some(sites) = site_provisioner(app, config) {
         registry = registry.register(sites.accounts()).register(sites);
     }
+    if config.sftp.enabled {
+        registry = registry.register(SftpProvisioner::new(
+            app.store.clone(),
+            config.sftp_files(),
+            config.web_target().unix,
+        ));
+    }
+    if let Some(databases) = database_provisioner(app, config) {
+        registry = registry.register(databases);
+    }
     registry
+}
+
+fn usable<S>(engine: &str, server: Option<Result<S, String>>) -> Option<S> {
+    match server? {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(engine, error = %e, "database engine left out");
+            None
+        }
+    }
+}
+
+pub(crate) type Databases = DatabaseProvisioner<MariaDbServer, PostgresServer>;
+
+/// `None` when no database engine is set up. An engine whose settings are
+/// unusable is left out (its databases fail with "not set up"), and said.
+pub(crate) fn database_provisioner(app: &App, config: &Config) -> Option<Databases> {
+    let mariadb = config.mariadb_server();
+    let postgres = config.postgres_server();
+    if mariadb.is_none() && postgres.is_none() {
+        return None;
+    }
+    Some(DatabaseProvisioner::new(
+        app.store.clone(),
+        usable("mariadb", mariadb),
+        usable("postgresql", postgres),
+        config.database_dump_dir(),
+    ))
 }
 
 fn site_provisioner(app: &App, config: &Config) -> Option<SiteProvisioner> {

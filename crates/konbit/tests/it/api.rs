@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use konbit_core::authz::Actor;
+use konbit_core::quota::QuotaLimits;
 use konbit_testkit::TestApp;
 use konbit_testkit::app::{Api, Person, http_client};
 use reqwest::Method;
@@ -90,12 +91,77 @@ impl Reply {
     }
 }
 
-async fn send(api: &Api, method: Method, path: &str, body: &Value) -> Reply {
+pub(crate) async fn send(api: &Api, method: Method, path: &str, body: &Value) -> Reply {
     Reply::of(api.send_json(method, path, body).await.unwrap()).await
 }
 
-async fn get(api: &Api, path: &str) -> Reply {
+pub(crate) async fn get(api: &Api, path: &str) -> Reply {
     Reply::of(api.get(path).await.unwrap()).await
+}
+
+pub(crate) async fn delete(api: &Api, path: &str) -> Reply {
+    Reply::of(api.request(Method::DELETE, path).send().await.unwrap()).await
+}
+
+pub(crate) async fn post_empty(api: &Api, path: &str) -> Reply {
+    Reply::of(api.request(Method::POST, path).send().await.unwrap()).await
+}
+
+/// The `(field, rule)` pairs of a 422 problem, whose messages must all be
+/// translated (no message id left showing).
+pub(crate) fn field_rules(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors[] in {problem}"))
+        .iter()
+        .map(|e| {
+            let message = e["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.is_empty() && !message.contains("field-") && !message.contains("rule-"),
+                "untranslated: {problem}"
+            );
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The `items` of a list reply.
+pub(crate) fn items(list: &Value) -> &Vec<Value> {
+    list["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {list}"))
+}
+
+/// Gives the account a quota profile of its own with these limits.
+pub(crate) async fn give_quota(t: &TestApp, account: i64, name: &str, limits: QuotaLimits) {
+    let cli = Actor::operator_cli();
+    let profile = t
+        .app
+        .quota_profiles()
+        .create(
+            &cli,
+            konbit_app::quota_profile::ProfileInput {
+                name: name.to_owned(),
+                limits,
+            },
+        )
+        .await
+        .unwrap();
+    t.app
+        .accounts()
+        .update(
+            &cli,
+            konbit_core::model::AccountId(account),
+            konbit_app::account::UpdateAccount {
+                quota_profile_id: Some(profile.id.0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
 }
 
 /// The seeded admin (`admin@coop.test`).

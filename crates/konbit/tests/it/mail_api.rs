@@ -3,7 +3,7 @@
 //! `/api/v1/mailboxes`, `/api/v1/aliases`), what the store holds
 //! afterwards, and that a mailbox's password never comes back out.
 
-use crate::api::Reply;
+use crate::api::{Reply, delete, field_rules, get, items, post_empty, send};
 use konbit_app::AppConfig;
 use konbit_core::authz::Actor;
 use konbit_core::names::Fqdn;
@@ -15,49 +15,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const MAILBOX_PASSWORD: &str = "a long enough mailbox password";
-
-async fn send(api: &Api, method: Method, path: &str, body: &Value) -> Reply {
-    Reply::of(api.send_json(method, path, body).await.unwrap()).await
-}
-
-async fn get(api: &Api, path: &str) -> Reply {
-    Reply::of(api.get(path).await.unwrap()).await
-}
-
-async fn delete(api: &Api, path: &str) -> Reply {
-    Reply::of(api.request(Method::DELETE, path).send().await.unwrap()).await
-}
-
-async fn post_empty(api: &Api, path: &str) -> Reply {
-    Reply::of(api.request(Method::POST, path).send().await.unwrap()).await
-}
-
-/// The `(field, rule)` pairs of a 422 problem, whose messages must all be
-/// translated (no message id left showing).
-fn field_rules(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors[] in {problem}"))
-        .iter()
-        .map(|e| {
-            let message = e["message"].as_str().unwrap_or_default();
-            assert!(
-                !message.is_empty() && !message.contains("field-") && !message.contains("rule-"),
-                "untranslated: {problem}"
-            );
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["rule"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn items(list: &Value) -> &Vec<Value> {
-    list["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {list}"))
-}
 
 fn addresses(list: &Value) -> Vec<String> {
     items(list)

@@ -2,6 +2,7 @@
 //! in text and JSON, against their own state directory (no Postfix or
 //! Dovecot: changes stay queued for the mail provisioner).
 
+use crate::api::items;
 use crate::cli::Konbit;
 use serde_json::Value;
 use std::time::Duration;
@@ -28,12 +29,6 @@ fn radio_with_mail() -> Konbit {
     let on = k.json(&["mail", "on", "radio.example"]);
     assert_eq!(on["enabled"], true, "{on}");
     k
-}
-
-fn items(list: &Value) -> &Vec<Value> {
-    list["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {list}"))
 }
 
 async fn pool(k: &Konbit) -> sqlx::SqlitePool {

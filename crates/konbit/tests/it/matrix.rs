@@ -76,7 +76,16 @@ struct World {
     /// directory of the sites' logs (its access log has a line).
     site_a: i64,
     _site_logs: tempfile::TempDir,
+    /// An SFTP login of A, and a MariaDB database of A with an extra user.
+    sftp_a: i64,
+    database_a: i64,
+    db_user_a: i64,
+    /// A mailing list of A's domain.
+    list_a: i64,
 }
+
+const WORLD_SFTP_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH radio@laptop";
 
 async fn world() -> World {
     let site_logs = tempfile::Builder::new()
@@ -88,6 +97,19 @@ async fn world() -> World {
             log_dir: Some(site_logs.path().to_path_buf()),
             ..Default::default()
         },
+        sftp: konbit_app::sftp::SftpConfig {
+            enabled: true,
+            public_host: "sftp.coop.test".into(),
+            public_port: 2222,
+        },
+        databases: konbit_app::database::DatabaseConfig {
+            mariadb: Some(konbit_app::database::EngineConfig {
+                public_host: "db.coop.test".into(),
+                public_port: 3306,
+            }),
+            ..Default::default()
+        },
+        lists: konbit_app::list::ListConfig { enabled: true },
         ..Default::default()
     };
     let t = TestApp::spawn_with(config).await.unwrap();
@@ -223,11 +245,79 @@ async fn world() -> World {
         )
         .await
         .unwrap();
+    let sftp = t
+        .app
+        .sftp()
+        .create(
+            &cli,
+            konbit_app::sftp::SftpInput {
+                account: "radio".into(),
+                suffix: "web".into(),
+                dir: "www".into(),
+                // A key, not a password: hashing one takes a while, and
+                // every case builds a world.
+                keys: WORLD_SFTP_KEY.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let database = t
+        .app
+        .databases()
+        .create(
+            &cli,
+            konbit_app::database::DatabaseInput {
+                account: "radio".into(),
+                engine: "mariadb".into(),
+                suffix: "wp".into(),
+                password: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let database = t
+        .app
+        .databases()
+        .add_user(
+            &cli,
+            database.database.id.0,
+            konbit_app::database::DatabaseUserInput {
+                suffix: "reader".into(),
+                right: "read_only".into(),
+                password: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let db_user_a = database
+        .users
+        .iter()
+        .find(|u| u.name.as_str() == "radio_reader")
+        .unwrap()
+        .id
+        .0;
+    let list = t
+        .app
+        .lists()
+        .create(
+            &cli,
+            konbit_app::list::CreateList {
+                address: "news@radio-a.test".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let log_dir = site_logs.path().join(site.site.id.0.to_string());
     std::fs::create_dir_all(&log_dir).unwrap();
     std::fs::write(log_dir.join("access.log"), "192.0.2.9 GET / 200\n").unwrap();
     World {
         t,
+        sftp_a: sftp.sftp.id.0,
+        database_a: database.database.id.0,
+        db_user_a,
+        list_a: list.id.0,
         site_a: site.site.id.0,
         _site_logs: site_logs,
         domain_a,
@@ -261,6 +351,12 @@ impl World {
             self.member_a.id.0
         } else if route.contains("/sites/") {
             self.site_a
+        } else if route.starts_with("/sftp/") || route.starts_with("/api/v1/sftp-accounts/") {
+            self.sftp_a
+        } else if route.starts_with("/databases/") || route.starts_with("/api/v1/databases/") {
+            self.database_a
+        } else if route.starts_with("/lists/") || route.starts_with("/api/v1/lists/") {
+            self.list_a
         } else if route.contains("/aliases/") {
             self.alias_a
         } else if route.contains("/domains/") {
@@ -277,6 +373,7 @@ impl World {
             .replace("{address}", &self.mailbox_a)
             .replace("{kind}", "access")
             .replace("{file}", "access.log")
+            .replace("{user}", &self.db_user_a.to_string())
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -293,6 +390,7 @@ impl World {
     fn body(&self, raw: &str) -> String {
         raw.replace("$PROFILE", &self.standard_profile.to_string())
             .replace("$ACCOUNT", &self.a.to_string())
+            .replace("$DB_USER", &self.db_user_a.to_string())
     }
 
     /// Makes the caller's credentials before the state is fingerprinted, so
@@ -322,6 +420,9 @@ impl World {
                         "domains:write",
                         "mail:write",
                         "sites:write",
+                        "sftp:write",
+                        "databases:write",
+                        "lists:write",
                     ];
                     Some(
                         self.t
@@ -521,6 +622,55 @@ const SITE_EDIT: &[(&str, &str)] = &[
 ];
 const J_SITE: &[(&str, &str)] = &[("json", r#"{"host":"blog.radio-a.test","type":"static"}"#)];
 const J_SITE_PATCH: &[(&str, &str)] = &[("json", r#"{"type":"php"}"#)];
+const SFTP_NEW: &[(&str, &str)] = &[
+    ("account", "radio"),
+    ("suffix", "photos"),
+    ("dir", "photos"),
+    ("password_mode", "choose"),
+    ("password", "Garden-2026-passphrase"),
+];
+const SFTP_EDIT: &[(&str, &str)] = &[
+    ("dir", "www/blog"),
+    ("keys", WORLD_SFTP_KEY),
+    ("password_mode", "keep"),
+];
+const DB_NEW: &[(&str, &str)] = &[
+    ("account", "radio"),
+    ("engine", "mariadb"),
+    ("suffix", "shop"),
+    ("password_mode", "choose"),
+    ("password", "Garden-2026-passphrase"),
+];
+const DB_USER: &[(&str, &str)] = &[
+    ("suffix", "writer"),
+    ("right", "read_write"),
+    ("password_mode", "choose"),
+    ("password", "Garden-2026-passphrase"),
+];
+const DB_PASSWORD: &[(&str, &str)] = &[
+    ("user", "$DB_USER"),
+    ("password_mode", "choose"),
+    ("password", "Garden-2026-passphrase"),
+];
+const J_SFTP: &[(&str, &str)] = &[(
+    "json",
+    r#"{"account":"radio","suffix":"photos","dir":"photos","password":"Garden-2026-passphrase"}"#,
+)];
+const J_SFTP_PATCH: &[(&str, &str)] = &[("json", r#"{"dir":"www/blog"}"#)];
+const J_DATABASE: &[(&str, &str)] = &[(
+    "json",
+    r#"{"account":"radio","engine":"mariadb","suffix":"shop","password":"Garden-2026-passphrase"}"#,
+)];
+const J_DB_USER: &[(&str, &str)] = &[(
+    "json",
+    r#"{"suffix":"writer","right":"read_write","password":"Garden-2026-passphrase"}"#,
+)];
+const J_DB_PASSWORD: &[(&str, &str)] = &[("json", r#"{"password":"Garden-2026-passphrase"}"#)];
+const J_LIST: &[(&str, &str)] = &[("json", r#"{"address":"team@radio-a.test"}"#)];
+const J_LIST_PATCH: &[(&str, &str)] = &[(
+    "json",
+    r#"{"description":"Radio news","posting":"moderated"}"#,
+)];
 const J_ZONE: &[(&str, &str)] = &[(
     "json",
     r#"{"zone":"www3 300 IN A 192.0.2.3","dry_run":true}"#,
@@ -643,6 +793,29 @@ fn cases() -> Vec<Case> {
         c("POST", "/sites/{id}/certificate/renew",     &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
         c("GET",  "/sites/{id}/logs",                  &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
         c("GET",  "/sites/{id}/logs/{file}",           &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        // SFTP logins and databases in the panel: B's owner names account
+        // A in the form (which is not found for it), or reaches for A's
+        // objects.
+        c("GET",  "/sftp",                             &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/sftp/new",                         &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/sftp/new",                         SFTP_NEW,   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/sftp/{id}",                        &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/sftp/{id}",                        SFTP_EDIT,  [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sftp/{id}/enable",                 &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sftp/{id}/disable",                &[],        [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/sftp/{id}/delete",                 &[("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/databases",                        &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/databases/new",                    &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/databases/new",                    DB_NEW,     [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/databases/{id}",                   &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/databases/{id}/users",             DB_USER,    [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/databases/{id}/users/{user}/delete", &[],      [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/databases/{id}/password",          DB_PASSWORD,[S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/databases/{id}/delete",            &[("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/databases/{id}/restore",           &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("GET",  "/databases/{id}/dump",              &[],        [S(303), S(404), S(404), S(404), S(404), S(303)]),
         // Public mail pages: the same answer for everyone; a wrong current
         // password changes nothing.
         c("GET",  "/mail/password",                    &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
@@ -724,6 +897,32 @@ fn cases() -> Vec<Case> {
         c("GET",    "/api/v1/sites/{id}/logs/{kind}",  &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
         c("GET",    "/api/v1/certificates",            &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
         c("GET",    "/api/v1/accounts/{id}/disk-usage", &[],       [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        // SFTP logins and databases: A's live login (enabling it again
+        // still queues it again) and live database (which has no dump yet).
+        c("GET",    "/api/v1/sftp-accounts",           &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/sftp-accounts",           J_SFTP,     [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/sftp-accounts/{id}",      &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/sftp-accounts/{id}",      J_SFTP_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/sftp-accounts/{id}",      &[],        [S(401), S(404), C(204), C(204), C(204), S(403)]),
+        c("POST",   "/api/v1/sftp-accounts/{id}/enable", &[],      [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/sftp-accounts/{id}/disable", &[],     [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("GET",    "/api/v1/databases",               &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/databases",               J_DATABASE, [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/databases/{id}",          &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("DELETE", "/api/v1/databases/{id}",          &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/databases/{id}/restore",  &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/databases/{id}/users",    J_DB_USER,  [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("DELETE", "/api/v1/databases/{id}/users/{user}", &[],    [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/databases/{id}/users/{user}/password", J_DB_PASSWORD,
+                                                                   [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("GET",    "/api/v1/databases/{id}/dump",     &[],        [S(401), S(404), S(404), S(404), S(404), S(403)]),
+        // Mailing lists: A's live list on its mail domain.
+        c("GET",    "/api/v1/lists",                   &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/lists",                   J_LIST,     [S(401), S(404), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/lists/{id}",              &[],        [S(401), S(404), S(200), S(200), S(200), S(403)]),
+        c("PATCH",  "/api/v1/lists/{id}",              J_LIST_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("DELETE", "/api/v1/lists/{id}",              &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
+        c("POST",   "/api/v1/lists/{id}/restore",      &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
     ]
 }
 
@@ -753,19 +952,76 @@ fn the_matrix_lists_every_route() {
 // within the test timeout on a busy two-core machine.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_panel_route_for_every_caller() {
-    every_route_for_every_caller(false).await;
+    every_route_for_every_caller(false, Split::Rest).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_api_route_for_every_caller() {
-    every_route_for_every_caller(true).await;
+    every_route_for_every_caller(true, Split::Rest).await;
 }
 
-async fn every_route_for_every_caller(api: bool) {
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sftp_and_database_panel_route_for_every_caller() {
+    every_route_for_every_caller(false, Split::Hosting).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sftp_and_database_api_route_for_every_caller() {
+    every_route_for_every_caller(true, Split::Hosting).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_list_panel_route_for_every_caller() {
+    every_route_for_every_caller(false, Split::Lists).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_list_api_route_for_every_caller() {
+    every_route_for_every_caller(true, Split::Lists).await;
+}
+
+/// Which of the tests above a route belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    Rest,
+    Hosting,
+    Lists,
+}
+
+fn split(route: &str) -> Split {
+    if is_lists(route) {
+        Split::Lists
+    } else if is_hosting(route) {
+        Split::Hosting
+    } else {
+        Split::Rest
+    }
+}
+
+/// Mailing lists' routes, run as tests of their own.
+fn is_lists(route: &str) -> bool {
+    ["/lists", "/api/v1/lists"]
+        .iter()
+        .any(|p| route == *p || route.starts_with(&format!("{p}/")))
+}
+
+/// SFTP logins' and databases' routes, run as tests of their own.
+fn is_hosting(route: &str) -> bool {
+    [
+        "/sftp",
+        "/databases",
+        "/api/v1/sftp-accounts",
+        "/api/v1/databases",
+    ]
+    .iter()
+    .any(|p| route == *p || route.starts_with(&format!("{p}/")))
+}
+
+async fn every_route_for_every_caller(api: bool, part: Split) {
     let mut failures = Vec::new();
     for case in cases()
         .into_iter()
-        .filter(|c| c.route.starts_with("/api/") == api)
+        .filter(|c| c.route.starts_with("/api/") == api && split(c.route) == part)
     {
         // Refusals and reads share one world per route; each allowed
         // change gets a fresh world so cases cannot disturb each other.
@@ -828,9 +1084,21 @@ fn limited_token_expectation(method: &str, route: &str) -> Expect {
         ("GET", "/api/v1/sites" | "/api/v1/certificates") => S(200),
         ("POST", "/api/v1/sites") => S(422),
         (_, r) if r.starts_with("/api/v1/sites/") => S(404),
+        // And for SFTP logins and databases: account A is not B's.
+        ("GET", "/api/v1/sftp-accounts" | "/api/v1/databases") => S(200),
+        ("POST", "/api/v1/sftp-accounts" | "/api/v1/databases") => S(404),
+        (_, r)
+            if r.starts_with("/api/v1/sftp-accounts/") || r.starts_with("/api/v1/databases/") =>
+        {
+            S(404)
+        }
         (_, r) if r.starts_with("/api/v1/mailboxes/") || r.starts_with("/api/v1/aliases/") => {
             S(404)
         }
+        // And for mailing lists: A's domain and its list are not B's.
+        ("GET", "/api/v1/lists") => S(200),
+        ("POST", "/api/v1/lists") => S(404),
+        (_, r) if r.starts_with("/api/v1/lists/") => S(404),
         // A domain of account A does not exist for a token of account B.
         (_, r) if r.starts_with("/api/v1/domains/{name}") => S(404),
         ("POST", "/api/v1/domains") => S(404),
@@ -842,10 +1110,29 @@ fn limited_token_expectation(method: &str, route: &str) -> Expect {
     }
 }
 
+// Split like the matrix above, for the same reason: one fresh world per
+// route adds up.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_limited_to_one_account_reaches_nothing_else() {
+    a_limited_token_on_every_api_route(Split::Rest).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_limited_to_one_account_reaches_no_other_sftp_login_or_database() {
+    a_limited_token_on_every_api_route(Split::Hosting).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_limited_to_one_account_reaches_no_other_list() {
+    a_limited_token_on_every_api_route(Split::Lists).await;
+}
+
+async fn a_limited_token_on_every_api_route(part: Split) {
     let mut failures = Vec::new();
-    for case in cases().into_iter().filter(|c| c.route.starts_with("/api/")) {
+    for case in cases()
+        .into_iter()
+        .filter(|c| c.route.starts_with("/api/") && split(c.route) == part)
+    {
         let w = world().await;
         let garden =
             w.t.app
@@ -862,6 +1149,9 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
             "domains:write",
             "mail:write",
             "sites:write",
+            "sftp:write",
+            "databases:write",
+            "lists:write",
         ];
         let input = konbit_app::token::CreateToken {
             name: "garden only".into(),
@@ -912,6 +1202,9 @@ async fn a_token_limited_to_one_account_reaches_nothing_else() {
                     | "/api/v1/aliases"
                     | "/api/v1/sites"
                     | "/api/v1/certificates"
+                    | "/api/v1/sftp-accounts"
+                    | "/api/v1/databases"
+                    | "/api/v1/lists"
             )
         {
             let api = w.t.api(creds.bearer.as_deref()).unwrap();

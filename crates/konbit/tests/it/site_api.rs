@@ -3,10 +3,9 @@
 //! `/api/v1/accounts/{id}/disk-usage`), what the store and the queue hold
 //! afterwards, and that no hostile value gets past the rules.
 
-use crate::api::Reply;
+use crate::api::{delete, get, items, post_empty, send};
 use konbit_app::AppConfig;
 use konbit_app::site::SiteConfig;
-use konbit_core::authz::Actor;
 use konbit_core::quota::QuotaLimits;
 use konbit_testkit::TestApp;
 use konbit_testkit::app::{Api, Person};
@@ -14,52 +13,18 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-async fn send(api: &Api, method: Method, path: &str, body: &Value) -> Reply {
-    Reply::of(api.send_json(method, path, body).await.unwrap()).await
-}
-
-async fn get(api: &Api, path: &str) -> Reply {
-    Reply::of(api.get(path).await.unwrap()).await
-}
-
-async fn delete(api: &Api, path: &str) -> Reply {
-    Reply::of(api.request(Method::DELETE, path).send().await.unwrap()).await
-}
-
-async fn post_empty(api: &Api, path: &str) -> Reply {
-    Reply::of(api.request(Method::POST, path).send().await.unwrap()).await
-}
-
 /// The `(field, rule)` pairs of a 422 problem, whose messages must all be
 /// translated, with the site's own labels: a site's aliases are not mail
 /// aliases, its type is not an audit entry's kind of object.
 fn field_rules(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors[] in {problem}"))
-        .iter()
-        .map(|e| {
-            let message = e["message"].as_str().unwrap_or_default();
-            assert!(
-                !message.is_empty() && !message.contains("field-") && !message.contains("rule-"),
-                "untranslated: {problem}"
-            );
-            assert!(
-                !message.starts_with("Mail aliases") && !message.starts_with("Kind of object"),
-                "another object's label: {problem}"
-            );
-            (
-                e["field"].as_str().unwrap().to_owned(),
-                e["rule"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn items(list: &Value) -> &Vec<Value> {
-    list["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {list}"))
+    for e in problem["errors"].as_array().into_iter().flatten() {
+        let message = e["message"].as_str().unwrap_or_default();
+        assert!(
+            !message.starts_with("Mail aliases") && !message.starts_with("Kind of object"),
+            "another object's label: {problem}"
+        );
+    }
+    crate::api::field_rules(problem)
 }
 
 fn hosts(list: &Value) -> Vec<String> {
@@ -117,34 +82,11 @@ async fn create_site(api: &Api, body: Value) -> Value {
 
 /// Gives the account a quota profile with room for `sites` sites.
 async fn allow_sites(t: &TestApp, account: i64, sites: u64) {
-    let cli = Actor::operator_cli();
-    let profile = t
-        .app
-        .quota_profiles()
-        .create(
-            &cli,
-            konbit_app::quota_profile::ProfileInput {
-                name: format!("sites{sites}"),
-                limits: QuotaLimits {
-                    sites,
-                    ..QuotaLimits::starter()
-                },
-            },
-        )
-        .await
-        .unwrap();
-    t.app
-        .accounts()
-        .update(
-            &cli,
-            konbit_core::model::AccountId(account),
-            konbit_app::account::UpdateAccount {
-                quota_profile_id: Some(profile.id.0),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let limits = QuotaLimits {
+        sites,
+        ..QuotaLimits::starter()
+    };
+    crate::api::give_quota(t, account, &format!("sites{sites}"), limits).await;
 }
 
 async fn count_sites(t: &TestApp) -> i64 {

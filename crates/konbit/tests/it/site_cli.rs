@@ -1,6 +1,7 @@
 //! `konbit site …` run for real, in text and JSON, against its own state
 //! directory (no nginx: changes stay queued for the web provisioner).
 
+use crate::api::items;
 use crate::cli::Konbit;
 use serde_json::Value;
 
@@ -20,12 +21,6 @@ fn radio() -> Konbit {
     k.run(&["domain", "add", "radio.example", "--account", "radio"])
         .ok();
     k
-}
-
-fn items(list: &Value) -> &Vec<Value> {
-    list["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {list}"))
 }
 
 async fn scalar(k: &Konbit, sql: &'static str) -> i64 {

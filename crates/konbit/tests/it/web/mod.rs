@@ -50,7 +50,7 @@ pub struct Options {
 }
 
 /// A prefix (≤ 8 characters) and a uid range no other test uses.
-fn unix_settings(homes_root: std::path::PathBuf) -> UnixSettings {
+pub(crate) fn unix_settings(homes_root: std::path::PathBuf) -> UnixSettings {
     let n: u32 = rand_u32();
     let letters: String = (0..4)
         .map(|i| char::from(b'a' + u8::try_from((n >> (i * 5)) % 26).unwrap()))
@@ -350,19 +350,22 @@ impl Drop for WebEnv {
             worker.abort();
         }
         self.web.stop();
-        // The test's Unix users: every login with its prefix.
-        let prefix = self.target.unix.prefix.clone();
-        if let Ok(passwd) = std::fs::read_to_string("/etc/passwd") {
-            for login in passwd
-                .lines()
-                .filter_map(|l| l.split(':').next())
-                .filter(|l| l.starts_with(&prefix))
-            {
-                let _ = std::process::Command::new("userdel")
-                    .arg("--force")
-                    .arg(login)
-                    .status();
-            }
+        remove_test_users(&self.target.unix.prefix);
+    }
+}
+
+/// Removes the test's Unix users: every login with its prefix.
+pub(crate) fn remove_test_users(prefix: &str) {
+    if let Ok(passwd) = std::fs::read_to_string("/etc/passwd") {
+        for login in passwd
+            .lines()
+            .filter_map(|l| l.split(':').next())
+            .filter(|l| l.starts_with(prefix))
+        {
+            let _ = std::process::Command::new("userdel")
+                .arg("--force")
+                .arg(login)
+                .status();
         }
     }
 }

@@ -1,0 +1,3 @@
+//! Mailing lists on Mailman 3 core.
+
+pub mod mailman;

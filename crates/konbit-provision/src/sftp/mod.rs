@@ -1,0 +1,3 @@
+pub mod files;
+pub mod provisioner;
+pub mod server;
