@@ -13,6 +13,8 @@ pub mod domain;
 mod error;
 pub mod impersonation;
 pub mod list;
+pub mod list_members;
+pub mod list_server;
 pub mod mail;
 pub mod mail_alias;
 pub mod mail_client;
@@ -143,6 +145,9 @@ pub struct App {
     pub certificate_wakeup: Arc<Notify>,
     /// Attempt counters of this node (sign-in, 2FA, password reset).
     pub limiter: Arc<rate_limit::RateLimiter>,
+    /// Mailman, for a list's subscribers, staff and moderation queue;
+    /// `None` when lists are not set up here.
+    pub list_server: Option<Arc<dyn list_server::ListServer>>,
     /// The key that seals TOTP secrets, read once.
     pub(crate) sealing_key: Arc<std::sync::OnceLock<two_factor::SealingKey>>,
 }
@@ -155,8 +160,15 @@ impl App {
             reconcile_wakeup: Arc::new(Notify::new()),
             certificate_wakeup: Arc::new(Notify::new()),
             limiter: Arc::new(rate_limit::RateLimiter::default()),
+            list_server: None,
             sealing_key: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    /// Reaches Mailman for the lists' live side.
+    pub fn with_list_server(mut self, server: Arc<dyn list_server::ListServer>) -> Self {
+        self.list_server = Some(server);
+        self
     }
 
     pub fn two_factor(&self) -> two_factor::TwoFactorService<'_> {

@@ -469,7 +469,7 @@ async fn requeue_routes(
 
 /// A list by id; another account's does not exist for the caller, and a
 /// token without the scope is refused before any lookup.
-async fn find(tx: &mut Tx, actor: &Actor, id: i64, manage: bool) -> Result<MailingList> {
+pub(crate) async fn find(tx: &mut Tx, actor: &Actor, id: i64, manage: bool) -> Result<MailingList> {
     crate::check_scope(
         actor,
         if manage {

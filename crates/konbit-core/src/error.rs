@@ -36,6 +36,11 @@ pub enum ErrorCode {
     DomainInUse,
     /// The domain still has mailboxes or aliases: mail cannot be turned off.
     MailInUse,
+    /// A list is not set up in Mailman yet (it is, within a second of its
+    /// creation, or once Mailman is back).
+    ListNotReady,
+    /// A service Konbit needs for this (Mailman) does not answer.
+    ServiceUnavailable,
     Internal,
 }
 
@@ -67,6 +72,8 @@ impl ErrorCode {
             Self::DomainIsAlias => "domain_is_alias",
             Self::DomainInUse => "domain_in_use",
             Self::MailInUse => "mail_in_use",
+            Self::ListNotReady => "list_not_ready",
+            Self::ServiceUnavailable => "service_unavailable",
             Self::Internal => "internal",
         }
     }
@@ -91,6 +98,8 @@ impl ErrorCode {
             Self::InvalidCode => 401,
             Self::InvalidLink => 410,
             Self::DomainTaken | Self::DomainIsAlias | Self::DomainInUse | Self::MailInUse => 409,
+            Self::ListNotReady => 409,
+            Self::ServiceUnavailable => 503,
             Self::Internal => 500,
         }
     }
