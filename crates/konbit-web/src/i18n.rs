@@ -20,6 +20,8 @@ const FR: &str = concat!(
     include_str!("../locales/fr/hosting.ftl"),
     "\n",
     include_str!("../locales/fr/lists.ftl"),
+    "\n",
+    include_str!("../locales/fr/lists_public.ftl"),
 );
 const EN: &str = concat!(
     include_str!("../locales/en/main.ftl"),
@@ -33,6 +35,8 @@ const EN: &str = concat!(
     include_str!("../locales/en/hosting.ftl"),
     "\n",
     include_str!("../locales/en/lists.ftl"),
+    "\n",
+    include_str!("../locales/en/lists_public.ftl"),
 );
 
 pub struct Catalog {

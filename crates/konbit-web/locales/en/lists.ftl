@@ -14,3 +14,4 @@ field-digest = Digest
 field-language = Language of the list
 error-list-not-ready = This list is still being set up on the list server. Try again in a minute.
 error-service-unavailable = The list server does not answer right now. Nothing was changed; try again in a few minutes.
+field-addresses = Addresses

@@ -14,3 +14,4 @@ field-digest = Résumé groupé
 field-language = Langue de la liste
 error-list-not-ready = Cette liste est encore en cours de création sur le serveur de listes. Réessayez dans une minute.
 error-service-unavailable = Le serveur de listes ne répond pas pour le moment. Rien n'a été modifié ; réessayez dans quelques minutes.
+field-addresses = Adresses

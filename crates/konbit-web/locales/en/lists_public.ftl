@@ -1,0 +1,1 @@
+# The public page of a list: subscribe and unsubscribe, with confirmation by e-mail.
