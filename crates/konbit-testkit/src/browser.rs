@@ -258,6 +258,31 @@ impl Browser {
             .with_context(|| format!("clicking `{selector}`"))
     }
 
+    /// Click the element matching `selector` and wait (at most
+    /// [`WAIT_TIMEOUT`]) until the page it leads to has replaced this one:
+    /// a selector waited for afterwards could otherwise match the old page
+    /// (a flash message shown on both, say).
+    pub async fn click_and_leave(&self, selector: &str) -> Result<()> {
+        let old = self
+            .driver
+            .find(By::Css("html"))
+            .await
+            .context("reading the current page")?;
+        self.click(selector).await?;
+        let started = std::time::Instant::now();
+        while started.elapsed() < WAIT_TIMEOUT {
+            // A stale element means the document was replaced.
+            if old.tag_name().await.is_err() {
+                return Ok(());
+            }
+            tokio::time::sleep(WAIT_INTERVAL).await;
+        }
+        Err(anyhow!(
+            "the page stayed after clicking `{selector}` for {:.1} s",
+            WAIT_TIMEOUT.as_secs_f64()
+        ))
+    }
+
     /// The rendered text of the element matching `selector`.
     pub async fn text(&self, selector: &str) -> Result<String> {
         self.wait_for(selector)

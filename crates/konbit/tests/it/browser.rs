@@ -148,7 +148,7 @@ async fn journey(w: &Words) {
         .unwrap();
     b.wait_for(".impersonation").await.unwrap();
     snap(&b, &format!("{lang}-impersonation")).await;
-    b.click(".impersonation button").await.unwrap();
+    b.click_and_leave(".impersonation button").await.unwrap();
     b.wait_for(".flash").await.unwrap();
     assert!(
         b.driver()
