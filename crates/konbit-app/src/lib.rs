@@ -14,6 +14,7 @@ mod error;
 pub mod impersonation;
 pub mod list;
 pub mod list_members;
+pub mod list_public;
 pub mod list_server;
 pub mod mail;
 pub mod mail_alias;
@@ -213,6 +214,9 @@ impl App {
     }
     pub fn lists(&self) -> list::ListService<'_> {
         list::ListService { app: self }
+    }
+    pub fn lists_public(&self) -> list_public::ListPublicService<'_> {
+        list_public::ListPublicService { app: self }
     }
     pub fn mailboxes(&self) -> mailbox::MailboxService<'_> {
         mailbox::MailboxService { app: self }

@@ -36,6 +36,9 @@ pub enum Step {
     PasswordReset,
     /// A mailbox's own password change (self-service page).
     MailboxPassword,
+    /// A request on a mailing list's public page (subscribe, unsubscribe)
+    /// or a use of its confirmation link.
+    ListSubscription,
 }
 
 impl Step {
@@ -45,6 +48,7 @@ impl Step {
             Self::TwoFactor => "two_factor",
             Self::PasswordReset => "password_reset",
             Self::MailboxPassword => "mailbox_password",
+            Self::ListSubscription => "list_subscription",
         }
     }
 }

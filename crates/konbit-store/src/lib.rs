@@ -9,6 +9,7 @@ mod database;
 mod domain;
 mod error;
 mod list;
+mod list_confirmation;
 mod mail;
 mod quota_profile;
 mod reconcile;
@@ -27,6 +28,7 @@ pub use domain::{
 };
 pub use error::StoreError;
 pub use list::ListFilter;
+pub use list_confirmation::{ListConfirmationRow, NewListConfirmation};
 pub use mail::{AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbox, ServedMailbox};
 pub use quota_profile::NewQuotaProfile;
 pub use reconcile::{QueueRow, tracks_status};

@@ -77,6 +77,9 @@ pub struct MailDomainSource {
     /// Mailman (a soft-deleted list's are refused, like a deleted
     /// mailbox's).
     pub lists: Vec<konbit_core::list::ListName>,
+    /// The soft-deleted lists still in their grace period: their
+    /// addresses are refused, never taken by the catch-all.
+    pub deleted_lists: Vec<konbit_core::list::ListName>,
 }
 
 const MAILBOX_SELECT: &str =
@@ -313,15 +316,17 @@ impl Tx {
         }
         let aliases = self.mail_aliases(&filter).await?;
         let dkim_keys = self.dkim_keys(domain).await?;
-        let lists = self
+        let (deleted, live): (Vec<_>, Vec<_>) = self
             .mailing_lists(&crate::ListFilter {
                 domain: Some(domain),
+                include_deleted: true,
                 ..Default::default()
             })
             .await?
             .into_iter()
-            .map(|l| l.name)
-            .collect();
+            .partition(|l| l.deleted_at.is_some());
+        let lists = live.into_iter().map(|l| l.name).collect();
+        let deleted_lists = deleted.into_iter().map(|l| l.name).collect();
         Ok(MailDomainSource {
             domain: d,
             serving,
@@ -330,6 +335,7 @@ impl Tx {
             aliases,
             dkim_keys,
             lists,
+            deleted_lists,
         })
     }
 

@@ -53,7 +53,22 @@ impl TestApp {
         Self::spawn_with(AppConfig::default()).await
     }
 
-    pub async fn spawn_with(mut config: AppConfig) -> Result<Self> {
+    pub async fn spawn_with(config: AppConfig) -> Result<Self> {
+        Self::spawn_full(config, None).await
+    }
+
+    /// A server whose lists' members and moderation go to `server`.
+    pub async fn spawn_with_list_server(
+        config: AppConfig,
+        server: Arc<dyn konbit_app::list_server::ListServer>,
+    ) -> Result<Self> {
+        Self::spawn_full(config, Some(server)).await
+    }
+
+    async fn spawn_full(
+        mut config: AppConfig,
+        list_server: Option<Arc<dyn konbit_app::list_server::ListServer>>,
+    ) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("konbit-test-").tempdir()?;
         // The key that seals 2FA secrets lives in the state dir, as in
         // production.
@@ -62,7 +77,10 @@ impl TestApp {
         }
         let store = Store::open(&dir.path().join("konbit.db")).await?;
         store.migrate().await?;
-        let app = App::new(store, config);
+        let mut app = App::new(store, config);
+        if let Some(server) = list_server {
+            app = app.with_list_server(server);
+        }
         let cli = Actor::operator_cli();
         app.quota_profiles()
             .create(

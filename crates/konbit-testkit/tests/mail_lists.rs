@@ -482,6 +482,110 @@ async fn list_addresses_reach_lmtp_without_a_reload() {
     );
 }
 
+/// A soft-deleted list's addresses, as the mail provisioner writes them in
+/// `refused_list_addresses` during the grace period, are refused at RCPT
+/// under the list domain and its domain alias, though both have a
+/// catch-all; once the rows go (the list purged), the catch-all takes them
+/// again.
+#[tokio::test]
+async fn a_deleted_lists_addresses_are_refused_despite_a_catch_all() {
+    if !MailServer::available().unwrap() {
+        return;
+    }
+    let dir: TempDir = tempfile::tempdir().unwrap();
+    let (db_path, db) = lookup_db(dir.path()).await.unwrap();
+    let alias_domain = "lists-alias.konbit.test";
+    add_domain(&db, alias_domain).await.unwrap();
+    add_alias(&db, &format!("@{alias_domain}"), "bob@konbit.test")
+        .await
+        .unwrap();
+    let mut sink = LmtpSink::start().await;
+    let lists = MailLists {
+        lmtp: sink.addr,
+        relay: ListRelay::new().unwrap(),
+        site_owner: None,
+    };
+    let options = MailOptions { dkim: false };
+    let Some(server) =
+        MailServer::try_start_with_lists(&dir.path().join("servers"), &db_path, &options, &lists)
+            .await
+            .unwrap()
+    else {
+        return;
+    };
+    let mx = server.smtp_addr();
+
+    let suffixes = [
+        "",
+        "-bounces",
+        "-confirm",
+        "-join",
+        "-leave",
+        "-owner",
+        "-request",
+        "-subscribe",
+        "-unsubscribe",
+    ];
+    let refused: Vec<String> = [LISTS, alias_domain]
+        .iter()
+        .flat_map(|d| suffixes.iter().map(move |s| format!("team{s}@{d}")))
+        .collect();
+    for a in &refused {
+        sqlx::query("INSERT INTO refused_list_addresses (address, owner) VALUES (?, 1)")
+            .bind(a)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    let rcpts = [
+        TEAM.to_owned(),
+        "team-confirm+0123abcd@lists.konbit.test".to_owned(),
+        "TEAM-Owner@lists.konbit.test".to_owned(),
+        format!("team@{alias_domain}"),
+        "nobody@lists.konbit.test".to_owned(),
+    ];
+    let mut commands = vec![
+        "EHLO outside.test".to_owned(),
+        format!("MAIL FROM:<{OUTSIDE}>"),
+    ];
+    commands.extend(rcpts.iter().map(|r| format!("RCPT TO:<{r}>")));
+    commands.push("QUIT".to_owned());
+    let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
+    let replies = smtp_probe(mx, &commands).await.unwrap();
+    for (i, rcpt) in rcpts.iter().enumerate() {
+        let reply = &replies[3 + i];
+        if rcpt.starts_with("nobody") {
+            // The rest of the domain is still the catch-all's.
+            assert!(reply.starts_with("250"), "{rcpt}: {replies:?}");
+        } else {
+            assert!(reply.starts_with("550"), "{rcpt}: {replies:?}");
+            assert!(reply.contains("User unknown"), "{rcpt}: {reply}");
+        }
+    }
+    // Refused, so never accepted then bounced (no backscatter), nor caught.
+    let err = send(mx, OUTSIDE, &[TEAM], "late", "to a deleted list", None)
+        .await
+        .unwrap_err();
+    assert!(err.contains("550"), "{err}");
+    assert_eq!(count(&server, "bob@konbit.test").await, 0);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), sink.rx.recv())
+            .await
+            .is_err(),
+        "nothing goes to Mailman"
+    );
+
+    // Purged: the rows go, and the catch-all takes the address again.
+    sqlx::query("DELETE FROM refused_list_addresses")
+        .execute(&db)
+        .await
+        .unwrap();
+    send(mx, OUTSIDE, &[TEAM], "after", "list purged", None)
+        .await
+        .unwrap();
+    wait_for_message(&server, "bob@konbit.test", "list purged").await;
+}
+
 // ---------------------------------------------------------------------------
 // With Mailman 3 core
 // ---------------------------------------------------------------------------

@@ -443,6 +443,9 @@ impl Config {
         self.mail
             .check()
             .map_err(|e| Box::new(figment::Error::from(e)))?;
+        self.lists
+            .check()
+            .map_err(|e| Box::new(figment::Error::from(e)))?;
         if self.session.idle_minutes == 0 || self.session.absolute_hours == 0 {
             return Err(Box::new(figment::Error::from(
                 "session.idle_minutes and session.absolute_hours must be at least 1".to_owned(),

@@ -3,6 +3,7 @@
 
 mod cli;
 mod config;
+mod list_server;
 mod output;
 mod serve;
 mod wakeup;

@@ -601,7 +601,7 @@ impl From<ListSettings> for ListSettingsPatch {
 
 impl ListSettingsPatch {
     /// Checks what Mailman would take without complaint but should not.
-    fn check(&self) -> Result<()> {
+    pub fn check(&self) -> Result<()> {
         for (field, value) in [
             ("display_name", &self.display_name),
             ("description", &self.description),
@@ -634,7 +634,8 @@ impl ListSettingsPatch {
         Ok(())
     }
 
-    fn is_empty(&self) -> bool {
+    /// Whether it sets nothing.
+    pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 }

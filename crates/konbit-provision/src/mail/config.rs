@@ -517,6 +517,10 @@ impl MailServices {
             Some(_) => postfix_queries::ALIASES_WITH_LISTS,
             None => postfix_queries::ALIASES,
         };
+        let disabled = match &v.lists {
+            Some(_) => postfix_queries::DISABLED_WITH_LISTS,
+            None => DISABLED_MAILBOX_QUERY,
+        };
         let mut files = vec![
             ConfigFile {
                 name: POSTFIX_MAIN,
@@ -532,7 +536,7 @@ impl MailServices {
             map(MAP_MAILBOXES, postfix_queries::MAILBOXES),
             map(MAP_ALIASES, aliases),
             map(MAP_SENDER_LOGINS, postfix_queries::SENDER_LOGINS),
-            map(MAP_DISABLED_MAILBOXES, DISABLED_MAILBOX_QUERY),
+            map(MAP_DISABLED_MAILBOXES, disabled),
         ];
         if let Some(r) = &v.lists {
             files.push(map(
@@ -2214,6 +2218,20 @@ mod tests {
                 postfix_queries::ALIASES_WITH_LISTS
             )),
             "{aliases}"
+        );
+        // A soft-deleted list's addresses are refused at RCPT, like a
+        // disabled mailbox's.
+        let disabled = file(&files, MAP_DISABLED_MAILBOXES);
+        assert!(
+            disabled.contains(&format!(
+                "query = {}\n",
+                postfix_queries::DISABLED_WITH_LISTS
+            )),
+            "{disabled}"
+        );
+        assert!(
+            disabled.contains("FROM refused_list_addresses"),
+            "{disabled}"
         );
 
         let master = file(&files, POSTFIX_MASTER);

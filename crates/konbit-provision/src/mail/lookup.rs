@@ -4,7 +4,7 @@
 //!
 //! Every table of [`LOOKUP_SCHEMA`] is created with `IF NOT EXISTS` each
 //! time the file is opened, so a database written before a table existed
-//! (`list_routes`) gains it on the next open.
+//! (`list_routes`, `refused_list_addresses`) gains it on the next open.
 //!
 //! Besides [`LOOKUP_SCHEMA`], Konbit keeps one table of its own here,
 //! `konbit_owners`: which domain name each owner's mail is stored under.
@@ -142,7 +142,8 @@ impl LookupDb {
     pub async fn owners(&self) -> Result<Vec<i64>, ProvisionError> {
         sqlx::query_scalar(
             "SELECT owner FROM konbit_owners UNION SELECT owner FROM domains \
-             UNION SELECT owner FROM mailboxes UNION SELECT owner FROM list_routes ORDER BY 1",
+             UNION SELECT owner FROM mailboxes UNION SELECT owner FROM list_routes \
+             UNION SELECT owner FROM refused_list_addresses ORDER BY 1",
         )
         .fetch_all(&self.pool)
         .await
@@ -273,6 +274,11 @@ async fn write_diff(
                     .bind(owner)
                     .bind(address)
             }
+            LookupRow::RefusedListAddress(address) => {
+                sqlx::query("DELETE FROM refused_list_addresses WHERE owner = $1 AND address = $2")
+                    .bind(owner)
+                    .bind(address)
+            }
         };
         q.execute(&mut *conn).await.map_err(transient)?;
         changes.push(format!("- {}", row.describe()));
@@ -320,6 +326,11 @@ async fn insert(
         }
         LookupRow::ListRoute(address) => {
             sqlx::query("INSERT INTO list_routes (address, owner) VALUES ($1, $2)")
+                .bind(address)
+                .bind(owner)
+        }
+        LookupRow::RefusedListAddress(address) => {
+            sqlx::query("INSERT INTO refused_list_addresses (address, owner) VALUES ($1, $2)")
                 .bind(address)
                 .bind(owner)
         }
@@ -385,5 +396,12 @@ async fn read_current(conn: &mut SqliteConnection, owner: i64) -> Result<Current
         .await
         .map_err(transient)?;
     rows.extend(lists.into_iter().map(LookupRow::ListRoute));
+    let refused: Vec<String> =
+        sqlx::query_scalar("SELECT address FROM refused_list_addresses WHERE owner = $1")
+            .bind(owner)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(transient)?;
+    rows.extend(refused.into_iter().map(LookupRow::RefusedListAddress));
     Ok(Current { domain, rows })
 }

@@ -34,6 +34,8 @@ pub enum LookupRow {
     },
     /// An address of a mailing list: Postfix hands its mail to Mailman.
     ListRoute(String),
+    /// An address of a soft-deleted list: refused at RCPT.
+    RefusedListAddress(String),
 }
 
 impl LookupRow {
@@ -60,6 +62,9 @@ impl LookupRow {
                 format!("sender {address} allowed for login {login}")
             }
             Self::ListRoute(address) => format!("list address {address} (to Mailman)"),
+            Self::RefusedListAddress(address) => {
+                format!("deleted list address {address} (refused)")
+            }
         }
     }
 }
@@ -81,6 +86,9 @@ pub struct LookupRows {
     /// Every address of the domain's live mailing lists (under the domain
     /// itself; its domain aliases lead there through `aliases`).
     pub list_routes: BTreeSet<String>,
+    /// Every address of the domain's soft-deleted lists, under the domain
+    /// and each of its domain aliases.
+    pub refused_list_addresses: BTreeSet<String>,
 }
 
 impl LookupRows {
@@ -103,11 +111,17 @@ impl LookupRows {
                 login: login.clone(),
             });
         let lists = self.list_routes.iter().cloned().map(LookupRow::ListRoute);
+        let refused = self
+            .refused_list_addresses
+            .iter()
+            .cloned()
+            .map(LookupRow::RefusedListAddress);
         domains
             .chain(mailboxes)
             .chain(aliases)
             .chain(logins)
             .chain(lists)
+            .chain(refused)
             .collect()
     }
 }
@@ -139,6 +153,11 @@ const MIB: i64 = 1024 * 1024;
 ///   `local@D` for each list address, as for mailboxes. The catch-all never
 ///   takes a list's mail: every list address maps to itself in Postfix's
 ///   query.
+/// - `refused_list_addresses`: the same addresses of each soft-deleted
+///   list, under the domain and each domain alias, so that they are
+///   refused at RCPT during the grace period, as a soft-deleted mailbox's
+///   identity row is, instead of falling to the catch-all. An address that
+///   is a mailbox's, a live list's or an address alias's is left to it.
 ///
 /// Stored values are checked again (the store's types validated them when
 /// they were written): a destination that is not a plain address, or a
@@ -276,6 +295,7 @@ pub fn build_lookup(source: &MailDomainSource) -> Result<LookupRows, ProvisionEr
             }
         }
     }
+    refuse_deleted_lists(source, &alias_domains, &all_boxes, &mut out);
     for (source_key, dests) in &served_aliases {
         let AliasSource::Address(s) = source_key else {
             continue;
@@ -289,6 +309,37 @@ pub fn build_lookup(source: &MailDomainSource) -> Result<LookupRows, ProvisionEr
         }
     }
     Ok(out)
+}
+
+/// Fills `out.refused_list_addresses` (see [`build_lookup`]); called once
+/// the live lists' routes and the aliases are in `out`.
+fn refuse_deleted_lists(
+    source: &MailDomainSource,
+    alias_domains: &[String],
+    all_boxes: &BTreeSet<String>,
+    out: &mut LookupRows,
+) {
+    let domain = &source.domain.name;
+    let taken = |address: &str, out: &LookupRows| {
+        all_boxes.contains(address)
+            || out.list_routes.contains(address)
+            || out.aliases.iter().any(|(key, _)| key == address)
+    };
+    for name in &source.deleted_lists {
+        for local in name.local_parts() {
+            let address = format!("{local}@{domain}").to_ascii_lowercase();
+            if taken(&address, out) {
+                continue;
+            }
+            out.refused_list_addresses.insert(address);
+            for a in alias_domains {
+                let address = format!("{local}@{a}").to_ascii_lowercase();
+                if !taken(&address, out) {
+                    out.refused_list_addresses.insert(address);
+                }
+            }
+        }
+    }
 }
 
 /// The dry-run lines between two sets of rows.
@@ -346,6 +397,7 @@ mod tests {
             aliases: Vec::new(),
             dkim_keys: Vec::new(),
             lists: Vec::new(),
+            deleted_lists: Vec::new(),
         }
     }
 
@@ -635,6 +687,63 @@ mod tests {
         );
         // 9 + 9 list addresses, the mailbox and the catch-all.
         assert_eq!(rows.aliases.len(), 18 + 1 + 2);
+    }
+
+    #[test]
+    fn a_deleted_lists_addresses_are_refused_not_caught() {
+        let mut s = source(&["example.net"]);
+        mailbox(&mut s, "ada", true, false);
+        alias(&mut s, "@example.org", &["ada@example.org"]);
+        list(&mut s, "live");
+        s.deleted_lists
+            .push(konbit_core::list::ListName::parse("name", "team").unwrap());
+        // Made after the list was deleted: the member's alias keeps its
+        // address.
+        alias(&mut s, "team-request@example.org", &["ada@example.org"]);
+        let rows = build_lookup(&s).unwrap();
+        // Not routed to Mailman...
+        assert!(rows.list_routes.iter().all(|a| a.starts_with("live")));
+        // ...but refused under the domain and its domain alias, except the
+        // alias's address (under both: `team-request@example.net` leads to
+        // the alias).
+        let mut want: Vec<String> = Vec::new();
+        for a in TEAM.iter().filter(|a| **a != "team-request@example.org") {
+            want.push((*a).to_owned());
+            want.push(a.replace("@example.org", "@example.net"));
+        }
+        want.sort();
+        let refused: Vec<String> = rows.refused_list_addresses.iter().cloned().collect();
+        assert_eq!(refused, want);
+        // No alias row names a refused address: the catch-all rows stay as
+        // they were, and nothing leads a refused address anywhere.
+        for (source, _) in &rows.aliases {
+            assert!(!rows.refused_list_addresses.contains(source), "{source}");
+        }
+        let lines = diff(&BTreeSet::new(), &rows.rows());
+        assert!(
+            lines.contains(&"+ deleted list address team@example.org (refused)".to_owned()),
+            "{lines:?}"
+        );
+
+        // Restored: routed again, refused no more.
+        let restored = s.deleted_lists.remove(0);
+        s.lists.push(restored);
+        let rows = build_lookup(&s).unwrap();
+        assert!(rows.refused_list_addresses.is_empty());
+        assert!(rows.list_routes.contains("team@example.org"));
+
+        // A mailbox keeps its own address even if a deleted list had it.
+        let mut s = source(&[]);
+        mailbox(&mut s, "team-owner", true, false);
+        s.deleted_lists
+            .push(konbit_core::list::ListName::parse("name", "team").unwrap());
+        let rows = build_lookup(&s).unwrap();
+        assert_eq!(rows.refused_list_addresses.len(), 8);
+        assert!(
+            !rows
+                .refused_list_addresses
+                .contains("team-owner@example.org")
+        );
     }
 
     #[test]

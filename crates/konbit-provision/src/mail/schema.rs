@@ -33,6 +33,13 @@
 //! - the listener Mailman sends through accepts only these addresses as
 //!   envelope senders ([`postfix_queries::list_senders`]).
 //!
+//! `refused_list_addresses` holds the same addresses of the domain's
+//! soft-deleted lists (under the domain and each domain alias) during the
+//! grace period: `virtual_alias_maps` maps them to themselves too, so the
+//! catch-all never takes the mail of a list its owner just deleted, and the
+//! disabled-recipient check ([`postfix_queries::DISABLED_WITH_LISTS`])
+//! refuses them at RCPT, as it refuses a soft-deleted mailbox.
+//!
 //! The transport is not stored: the rows say which addresses are lists, the
 //! configuration where Mailman listens.
 
@@ -66,11 +73,16 @@ CREATE TABLE IF NOT EXISTS list_routes (
   address TEXT PRIMARY KEY COLLATE NOCASE,
   owner INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS refused_list_addresses (
+  address TEXT PRIMARY KEY COLLATE NOCASE,
+  owner INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS domains_owner ON domains(owner);
 CREATE INDEX IF NOT EXISTS mailboxes_owner ON mailboxes(owner);
 CREATE INDEX IF NOT EXISTS aliases_owner ON aliases(owner);
 CREATE INDEX IF NOT EXISTS sender_logins_owner ON sender_logins(owner);
 CREATE INDEX IF NOT EXISTS list_routes_owner ON list_routes(owner);
+CREATE INDEX IF NOT EXISTS refused_list_addresses_owner ON refused_list_addresses(owner);
 ";
 
 /// The Postfix sqlite map queries over [`LOOKUP_SCHEMA`] (`%s` is the key
@@ -87,9 +99,22 @@ pub mod postfix_queries {
     /// recipient, never taken by a catch-all. With `recipient_delimiter`,
     /// `team-confirm+TOKEN@d` is found under `team-confirm@d` and Postfix
     /// puts the extension back (`propagate_unmatched_extensions`).
+    /// A soft-deleted list's addresses map to themselves as well, so that
+    /// the catch-all never takes them while [`DISABLED_WITH_LISTS`]
+    /// refuses them.
     pub const ALIASES_WITH_LISTS: &str = "SELECT destination FROM aliases WHERE source = '%s' \
          UNION SELECT address FROM mailboxes WHERE address = '%s' \
-         UNION SELECT address FROM list_routes WHERE address = '%s'";
+         UNION SELECT address FROM list_routes WHERE address = '%s' \
+         UNION SELECT address FROM refused_list_addresses WHERE address = '%s'";
+
+    /// The recipient check refusing at RCPT a disabled mailbox and, with
+    /// lists routed, the addresses of a soft-deleted list: "550 5.1.1 User
+    /// unknown" rather than an accepted message bounced later
+    /// (backscatter). With `recipient_delimiter`, `team-confirm+x@d` is
+    /// looked up as `team-confirm@d` too.
+    pub const DISABLED_WITH_LISTS: &str = "SELECT '550 5.1.1 User unknown' FROM mailboxes \
+         WHERE address = '%s' AND enabled = 0 \
+         UNION SELECT '550 5.1.1 User unknown' FROM refused_list_addresses WHERE address = '%s'";
 
     /// The `transport_maps` query: `transport` (e.g.
     /// `lmtp:inet:[127.0.0.1]:8024`) for every list address. `transport`

@@ -719,11 +719,31 @@ async fn lists_are_routed_while_they_live() {
             .unwrap()
     };
     assert_eq!(count(db.clone()).await, 0);
-    assert!(
-        postfix(&db, ALIASES_WITH_LISTS, "team-join@example.net")
+    // Refused at RCPT during the grace period, under the domain and its
+    // domain alias, and known (mapped to itself), so never the catch-all's.
+    let refuse = schema::postfix_queries::DISABLED_WITH_LISTS;
+    for a in ["team-join@example.net", "Team@example.org"] {
+        assert_eq!(
+            postfix(&db, ALIASES_WITH_LISTS, a).await,
+            [a.to_ascii_lowercase()],
+            "{a}"
+        );
+        assert_eq!(
+            postfix(&db, refuse, a).await,
+            ["550 5.1.1 User unknown"],
+            "{a}"
+        );
+        assert!(postfix(&db, &transport, a).await.is_empty(), "{a}");
+    }
+    assert!(postfix(&db, refuse, "x@example.org").await.is_empty());
+    assert!(postfix(&db, refuse, "ada@example.org").await.is_empty());
+    let refused = |db: SqlitePool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM refused_list_addresses")
+            .fetch_one(&db)
             .await
-            .is_empty()
-    );
+            .unwrap()
+    };
+    assert_eq!(refused(db.clone()).await, 18);
 
     // Restored, then mail off: not served while the domain is not.
     let mut tx = f.store.write().await.unwrap();
@@ -731,6 +751,7 @@ async fn lists_are_routed_while_they_live() {
     tx.commit().await.unwrap();
     p.apply(d.0, 3).await.unwrap();
     assert_eq!(count(db.clone()).await, 9);
+    assert_eq!(refused(db.clone()).await, 0);
     let mut tx = f.store.write().await.unwrap();
     tx.set_domain_mail(d, false).await.unwrap();
     tx.commit().await.unwrap();

@@ -52,7 +52,7 @@ async fn dto(s: &AppState, ctx: &ApiCtx, list: MailingList) -> Result<MailingLis
 
 /// Refuses a caller who may never change a list (a token without
 /// `lists:write`), whatever the list.
-fn write_scope(ctx: &ApiCtx) -> Result<(), ApiError> {
+pub(super) fn write_scope(ctx: &ApiCtx) -> Result<(), ApiError> {
     match authorize(
         &ctx.actor,
         Action::ManageLists(AccountId(0)),

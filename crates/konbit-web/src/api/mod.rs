@@ -11,6 +11,8 @@ mod dto;
 mod hosting_dto;
 mod list;
 pub mod list_dto;
+mod list_members;
+pub mod list_members_dto;
 mod mail;
 mod mail_dto;
 mod quota_profile;
@@ -124,6 +126,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list::list, list::create))
         .routes(routes!(list::get, list::update, list::delete))
         .routes(routes!(list::restore))
+        .routes(routes!(list_members::members, list_members::subscribe))
+        .routes(routes!(list_members::unsubscribe))
+        .routes(routes!(list_members::remove_member))
+        .routes(routes!(list_members::export))
+        .routes(routes!(list_members::staff, list_members::add_staff))
+        .routes(routes!(list_members::remove_staff))
+        .routes(routes!(list_members::held))
+        .routes(routes!(list_members::held_post, list_members::moderate))
+        .routes(routes!(list_members::requests))
+        .routes(routes!(list_members::decide))
         .routes(routes!(site::list, site::create))
         .routes(routes!(site::get, site::update, site::delete))
         .routes(routes!(site::restore))

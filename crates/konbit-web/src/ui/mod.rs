@@ -8,6 +8,8 @@ mod dashboard;
 mod database;
 mod domain;
 mod impersonation;
+mod list;
+pub mod list_public;
 mod mail;
 mod password_reset;
 mod quota_profile;
@@ -144,11 +146,33 @@ pub(crate) fn routes() -> RouteTable {
         .post("/databases/{id}/delete", database::delete)
         .post("/databases/{id}/restore", database::restore)
         .get("/databases/{id}/dump", database::download_dump)
+        .get("/lists", list::list)
+        .get("/lists/new", list::new_form)
+        .post("/lists/new", list::create)
+        .get("/lists/{id}", list::show)
+        .post("/lists/{id}", list::update)
+        .post("/lists/{id}/delete", list::delete)
+        .post("/lists/{id}/restore", list::restore)
+        .get("/lists/{id}/members", list::members)
+        .get("/lists/{id}/members.csv", list::export_csv)
+        .post("/lists/{id}/members/subscribe", list::subscribe)
+        .post("/lists/{id}/members/unsubscribe", list::unsubscribe)
+        .post("/lists/{id}/staff", list::add_staff)
+        .post("/lists/{id}/staff/remove", list::remove_staff)
+        .get("/lists/{id}/moderation", list::moderation)
+        .get("/lists/{id}/held/{request}", list::held_post)
+        .post("/lists/{id}/held/{request}", list::moderate)
+        .post("/lists/{id}/requests", list::decide_request)
         // Public: a mailbox's user changes its password without a Konbit
         // sign-in, and mail programs fetch their settings.
         .get("/mail/password", mail::own_password_page)
         .post("/mail/password", mail::own_password)
         .get("/mail/config-v1.1.xml", mail::autoconfig)
+        // Public: a mailing list's page, to subscribe or leave by e-mail.
+        .get("/l/{address}", list_public::show)
+        .post("/l/{address}", list_public::request)
+        .get("/l/{address}/confirm/{token}", list_public::confirm_form)
+        .post("/l/{address}/confirm/{token}", list_public::confirm)
         .get(
             "/.well-known/autoconfig/mail/config-v1.1.xml",
             mail::autoconfig,

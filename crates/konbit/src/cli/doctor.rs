@@ -65,6 +65,9 @@ pub async fn run(format: Format, app: &App, config: &Config) -> ExitCode {
         checks.extend(super::doctor_hosting::sftp_checks(config).await);
     }
     checks.extend(super::doctor_hosting::database_checks(config).await);
+    if config.lists.enabled {
+        checks.extend(super::doctor_lists::checks(config).await);
+    }
     let report = Report {
         ok: checks.iter().all(|c| c.ok),
         checks,

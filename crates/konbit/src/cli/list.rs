@@ -58,6 +58,8 @@ pub enum ListCommand {
         /// The list: its id or its address.
         list: String,
     },
+    #[command(flatten)]
+    People(super::list_members::MembersCommand),
 }
 
 /// A list's settings as flags; `add` takes the defaults for those left out.
@@ -177,7 +179,7 @@ impl SettingsArgs {
 
 /// A list named on the command line: its id, or its address (a Unicode
 /// domain is taken too). Deleted lists are found as well.
-async fn find(app: &App, actor: &Actor, given: &str) -> Result<MailingList, AppError> {
+pub(super) async fn find(app: &App, actor: &Actor, given: &str) -> Result<MailingList, AppError> {
     let given = given.trim();
     if let Ok(id) = given.parse::<i64>() {
         return app.lists().get(actor, id).await;
@@ -406,11 +408,19 @@ async fn inner(format: Format, app: &App, actor: &Actor, cmd: ListCommand) -> Re
                 .await?;
             print(format, &l, |l| format!("Restored: {}", list_line(l, 0)));
         }
+        // Handled by `run`.
+        ListCommand::People(_) => {}
     }
     Ok(())
 }
 
 pub async fn run(format: Format, app: &App, actor: &Actor, cmd: ListCommand) -> ExitCode {
+    if let ListCommand::People(cmd) = cmd {
+        return match super::list_members::run(format, app, actor, cmd).await {
+            Ok(code) => code,
+            Err(e) => hosting_fail(format, e, |field| field),
+        };
+    }
     match inner(format, app, actor, cmd).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => hosting_fail(format, e, |field| field),

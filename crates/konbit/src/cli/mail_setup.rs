@@ -5,7 +5,8 @@
 //! there, writes every file atomically and checks them with `postfix
 //! check`, `doveconf -n` and `opendkim -n` (a refused file is rolled back),
 //! and with `--reload` tells the running daemons to read them again. It
-//! starts nothing: it prints the commands that do.
+//! starts nothing: it prints the commands that do. With `[lists]` on, list
+//! addresses are routed to Mailman and its relay listener is written too.
 
 use crate::config::Config;
 use crate::config::mail::describe;
@@ -87,6 +88,12 @@ pub async fn run(format: Format, config: &Config, command: MailServerCommand) ->
              their users, and the daemons' checkers need root",
         );
     }
+    // With lists on, Postfix routes their addresses to Mailman and takes
+    // Mailman's mail on its relay listener; read before anything changes.
+    let lists = match config.list_routing().await {
+        Ok(l) => l,
+        Err(e) => return fail_msg(format!("configuration error: {e}")),
+    };
     if let Err(e) = services.prepare_dirs() {
         return fail_msg(describe(&e));
     }
@@ -98,7 +105,7 @@ pub async fn run(format: Format, config: &Config, command: MailServerCommand) ->
         Err(e) => return fail_msg(e),
     };
     let tools = MailTools::default();
-    if let Err(e) = services.write_and_check(&tools).await {
+    if let Err(e) = services.write_and_check_with(&tools, lists.as_ref()).await {
         return fail_msg(format!("{} (the previous files are back)", describe(&e)));
     }
     let mut reloaded = Vec::new();

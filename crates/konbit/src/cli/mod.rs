@@ -7,10 +7,13 @@ mod audit;
 mod database;
 mod doctor;
 mod doctor_hosting;
+mod doctor_lists;
 mod doctor_mail;
 mod doctor_web;
 mod domain;
 mod list;
+mod list_members;
+mod list_setup;
 mod mail;
 mod mail_setup;
 pub(crate) mod reconcile;
@@ -113,6 +116,9 @@ enum Command {
     /// The web servers: write and check nginx's and PHP-FPM's configuration.
     #[command(subcommand, name = "web-server")]
     WebServer(web_setup::WebServerCommand),
+    /// The list server: write Mailman's configuration and its passwords.
+    #[command(subcommand, name = "list-server")]
+    ListServer(list_setup::ListServerCommand),
     /// The SFTP server: write and check ProFTPd's configuration and host keys.
     #[command(subcommand, name = "sftp-server")]
     SftpServer(sftp_setup::SftpServerCommand),
@@ -122,7 +128,7 @@ enum Command {
     /// Members' databases on MariaDB and PostgreSQL: add, users, passwords, delete, restore, dump.
     #[command(subcommand)]
     Database(database::DatabaseCommand),
-    /// Check what Konbit depends on (state database, PowerDNS, mail, web, SFTP and database servers) and say what is wrong.
+    /// Check what Konbit depends on (state database, PowerDNS, mail, web, SFTP and database servers, Mailman) and say what is wrong.
     Doctor,
     /// Print the OpenAPI document of the REST API.
     Openapi,
@@ -182,6 +188,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::MailServer(c) => mail_setup::run(format, &config, c).await,
                 Command::Site(c) => site::run(format, &app, &actor, c).await,
                 Command::WebServer(c) => web_setup::run(format, &config, c).await,
+                Command::ListServer(c) => list_setup::run(format, &config, c).await,
                 Command::SftpServer(c) => sftp_setup::run(format, &config, c).await,
                 Command::Sftp(c) => sftp::run(format, &app, &actor, c).await,
                 Command::Database(c) => database::run(format, &app, &actor, c).await,
@@ -227,7 +234,27 @@ async fn open(config: &Config) -> Result<App, ExitCode> {
         .migrate()
         .await
         .map_err(|e| fail_msg(format!("cannot migrate {}: {e}", path.display())))?;
-    Ok(App::new(store, config.app_config()))
+    let app = App::new(store, config.app_config());
+    Ok(attach_list_server(app, config))
+}
+
+/// With `[lists] enabled`, the lists' members and moderation go to
+/// Mailman. Without its password file (before `konbit list-server setup`)
+/// they answer "not set up" rather than stopping, or cluttering, every
+/// command; `konbit doctor` names the missing file.
+fn attach_list_server(app: App, config: &Config) -> App {
+    if !config.lists.enabled {
+        return app;
+    }
+    match config.mailman_client() {
+        Ok(client) => app.with_list_server(std::sync::Arc::new(
+            crate::list_server::MailmanListServer::new(client),
+        )),
+        Err(e) => {
+            tracing::debug!("mailing lists: {e}");
+            app
+        }
+    }
 }
 
 async fn migrate(format: Format, app: &App) -> ExitCode {

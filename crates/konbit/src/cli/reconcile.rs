@@ -12,6 +12,7 @@ use konbit_provision::database::DatabaseProvisioner;
 use konbit_provision::database::mariadb::MariaDbServer;
 use konbit_provision::database::postgres::PostgresServer;
 use konbit_provision::dns::DnsProvisioner;
+use konbit_provision::lists::ListProvisioner;
 use konbit_provision::sftp::provisioner::SftpProvisioner;
 use konbit_provision::web::SiteProvisioner;
 use konbit_provision::{DryRun, Registry, Worker, WorkerConfig};
@@ -57,7 +58,30 @@ pub(crate) fn registry(app: &App, config: &Config) -> Registry {
     if let Some(databases) = database_provisioner(app, config) {
         registry = registry.register(databases);
     }
+    if let Some(lists) = list_provisioner(app, config) {
+        registry = registry.register(lists);
+    }
     registry
+}
+
+/// `None` when lists are off, or when Mailman's client cannot be made (its
+/// password file is missing or open to others): said, and the lists'
+/// rows stay queued until it is fixed and Konbit restarted.
+fn list_provisioner(app: &App, config: &Config) -> Option<ListProvisioner> {
+    if !config.lists.enabled {
+        return None;
+    }
+    match config.mailman_client() {
+        Ok(client) => Some(ListProvisioner::new(
+            app.store.clone(),
+            client,
+            config.list_record_path(),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "mailing lists left out");
+            None
+        }
+    }
 }
 
 fn usable<S>(engine: &str, server: Option<Result<S, String>>) -> Option<S> {

@@ -374,6 +374,8 @@ impl World {
             .replace("{kind}", "access")
             .replace("{file}", "access.log")
             .replace("{user}", &self.db_user_a.to_string())
+            .replace("{role}", "moderator")
+            .replace("{request}", "1")
     }
 
     fn person(&self, role: Role) -> Option<&Person> {
@@ -667,6 +669,9 @@ const J_DB_USER: &[(&str, &str)] = &[(
 )];
 const J_DB_PASSWORD: &[(&str, &str)] = &[("json", r#"{"password":"Garden-2026-passphrase"}"#)];
 const J_LIST: &[(&str, &str)] = &[("json", r#"{"address":"team@radio-a.test"}"#)];
+const J_ADDRESSES: &[(&str, &str)] = &[("json", r#"{"addresses":"alice@example.org"}"#)];
+const J_STAFF: &[(&str, &str)] = &[("json", r#"{"role":"moderator","address":"mo@example.org"}"#)];
+const J_DECISION: &[(&str, &str)] = &[("json", r#"{"action":"approve"}"#)];
 const J_LIST_PATCH: &[(&str, &str)] = &[(
     "json",
     r#"{"description":"Radio news","posting":"moderated"}"#,
@@ -816,6 +821,34 @@ fn cases() -> Vec<Case> {
                                                                    [S(303), S(404), C(303), C(303), C(303), S(303)]),
         c("POST", "/databases/{id}/restore",           &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
         c("GET",  "/databases/{id}/dump",              &[],        [S(303), S(404), S(404), S(404), S(404), S(303)]),
+        // Mailing lists in the panel: A's live list. No list server is
+        // connected here, so its people and queue answer 409 in words.
+        c("GET",  "/lists",                            &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/lists/new",                        &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/lists/new",                        &[("name", "team"), ("domain", "radio-a.test")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/lists/{id}",                       &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("POST", "/lists/{id}",                       &[("description", "Radio news"), ("posting", "moderated")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/lists/{id}/delete",                &[("confirm", "1")],
+                                                                   [S(303), S(404), C(303), C(303), C(303), S(303)]),
+        c("POST", "/lists/{id}/restore",               &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("GET",  "/lists/{id}/members",               &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/lists/{id}/members.csv",           &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/lists/{id}/members/subscribe",     &[("addresses", "ana@garden.test")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/lists/{id}/members/unsubscribe",   &[("addresses", "ana@garden.test")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/lists/{id}/staff",                 &[("role", "moderator"), ("address", "mod@garden.test")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/lists/{id}/staff/remove",          &[("role", "moderator"), ("address", "mod@garden.test")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("GET",  "/lists/{id}/moderation",            &[],        [S(303), S(404), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/lists/{id}/held/{request}",        &[],        [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/lists/{id}/held/{request}",        &[("decision", "approve")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
+        c("POST", "/lists/{id}/requests",              &[("decision", "approve"), ("token", "abc123")],
+                                                                   [S(303), S(404), S(409), S(409), S(409), S(303)]),
         // Public mail pages: the same answer for everyone; a wrong current
         // password changes nothing.
         c("GET",  "/mail/password",                    &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
@@ -823,6 +856,14 @@ fn cases() -> Vec<Case> {
         c("GET",  "/mail/config-v1.1.xml",             &[],        [S(404), S(404), S(404), S(404), S(404), S(404)]),
         c("GET",  "/.well-known/autoconfig/mail/config-v1.1.xml", &[], [S(404), S(404), S(404), S(404), S(404), S(404)]),
         c("POST", "/autodiscover/autodiscover.xml",    &[],        [S(400), S(400), S(400), S(400), S(400), S(400)]),
+        // A list's public page: the same for everyone; {address} is a
+        // mailbox here, so no list; a made-up link is gone; a form
+        // without its pre-sign-in token does nothing.
+        c("GET",  "/l/{address}",                      &[],        [S(404), S(404), S(404), S(404), S(404), S(404)]),
+        c("POST", "/l/{address}",                      &[("email", "nobody@radio.test"), ("action", "subscribe")],
+                                                                   [S(404), S(404), S(404), S(404), S(404), S(404)]),
+        c("GET",  "/l/{address}/confirm/{token}",      &[],        [S(410), S(410), S(410), S(410), S(410), S(410)]),
+        c("POST", "/l/{address}/confirm/{token}",      &[],        [S(403), S(403), S(403), S(403), S(403), S(403)]),
         // REST API.
         c("GET",    "/api/v1/openapi.json",            &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
         c("GET",    "/api/v1/me",                      &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
@@ -923,6 +964,22 @@ fn cases() -> Vec<Case> {
         c("PATCH",  "/api/v1/lists/{id}",              J_LIST_PATCH, [S(401), S(404), C(200), C(200), C(200), S(403)]),
         c("DELETE", "/api/v1/lists/{id}",              &[],        [S(401), S(404), C(200), C(200), C(200), S(403)]),
         c("POST",   "/api/v1/lists/{id}/restore",      &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        // Its people and moderation queue live in Mailman, which this
+        // server does not have: callers allowed get 409.
+        c("GET",    "/api/v1/lists/{id}/members",      &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/lists/{id}/members",      J_ADDRESSES, [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/lists/{id}/members/remove", J_ADDRESSES, [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("DELETE", "/api/v1/lists/{id}/members/{address}", &[],   [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("GET",    "/api/v1/lists/{id}/members.csv",  &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("GET",    "/api/v1/lists/{id}/staff",        &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/lists/{id}/staff",        J_STAFF,    [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("DELETE", "/api/v1/lists/{id}/staff/{role}/{address}", &[], [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("GET",    "/api/v1/lists/{id}/held",         &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("GET",    "/api/v1/lists/{id}/held/{request}", &[],      [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/lists/{id}/held/{request}", J_DECISION, [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        c("GET",    "/api/v1/lists/{id}/requests",     &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
+        // The token in the path is not a request token: nothing to decide.
+        c("POST",   "/api/v1/lists/{id}/requests/{token}", J_DECISION, [S(401), S(404), S(404), S(404), S(404), S(403)]),
     ]
 }
 

@@ -234,7 +234,7 @@ async fn accounts_of(state: &AppState, s: &Signed) -> Result<Vec<Account>, AppEr
 
 /// The live domains with mail on the person sees, grouped by account: all
 /// of them, and those of accounts the person may change.
-async fn mail_domains(
+pub(super) async fn mail_domains(
     state: &AppState,
     s: &Signed,
     accounts: &[Account],
