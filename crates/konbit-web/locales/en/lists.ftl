@@ -140,3 +140,5 @@ list-held-why-implicit-destination = The list is not among the message's recipie
 list-held-why-no-subject = The message has no subject
 list-bulk-own-address = { $address }: this is the list's own address (or one of its technical addresses); it cannot be a subscriber.
 list-bulk-unreachable = { $address }: the list server stopped answering; nothing was done for it.
+list-public-heading = Public page
+list-public-hint = Share this link: anyone can ask there to join or leave the list, and confirms by e-mail. The list's rules (who may join) still apply.

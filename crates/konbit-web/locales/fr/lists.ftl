@@ -140,3 +140,5 @@ list-held-why-implicit-destination = La liste ne figure pas parmi les destinatai
 list-held-why-no-subject = Le message n'a pas d'objet
 list-bulk-own-address = { $address } : c'est l'adresse de la liste elle-même (ou une de ses adresses techniques) ; elle ne peut pas être inscrite.
 list-bulk-unreachable = { $address } : le serveur de listes a cessé de répondre ; rien n'a été fait pour elle.
+list-public-heading = Page publique
+list-public-hint = Partagez ce lien : chacun peut y demander à rejoindre ou quitter la liste, et confirme par courriel. Les règles de la liste (qui peut s'inscrire) s'appliquent toujours.

@@ -18,6 +18,7 @@ use konbit_provision::lists::mailman::{
     ListAddress, ListId, ListSettingsPatch, MailHost, MailmanClient, SubscriptionPolicy,
 };
 use konbit_testkit::TestApp;
+use konbit_testkit::app::Person;
 use konbit_testkit::app::{hidden_value, http_client, set_cookie_value};
 use konbit_testkit::mail::{
     MailServer, add_domain, add_mailbox, create_lookup_db, dovecot_hash, imap_count,
@@ -40,6 +41,7 @@ struct Env {
     server: Arc<MailmanListServer>,
     client: MailmanClient,
     list: MailingList,
+    owner: Person,
     imap: SocketAddr,
     _mail: MailServer,
     _mailman: Mailman,
@@ -104,7 +106,7 @@ impl Env {
         )
         .await
         .unwrap();
-        let list = make_list(&t).await;
+        let (list, owner) = make_list(&t).await;
         let host = MailHost::parse(&list.domain).unwrap();
         let address = ListAddress::new(list.name.as_str(), &host).unwrap();
         client.ensure_list(&address).await.unwrap();
@@ -113,6 +115,7 @@ impl Env {
             server,
             client,
             list,
+            owner,
             imap: mail.imap_addr(),
             _mail: mail,
             _mailman: mailman,
@@ -144,9 +147,10 @@ impl Env {
     }
 }
 
-/// Account radio, its mail domain `radio.example` and the list.
-async fn make_list(t: &TestApp) -> MailingList {
-    let (account, _, _) = t.seed_account("radio").await.unwrap();
+/// Account radio, its mail domain `radio.example` and the list; and the
+/// account's owner.
+async fn make_list(t: &TestApp) -> (MailingList, Person) {
+    let (account, owner, _) = t.seed_account("radio").await.unwrap();
     let cli = Actor::operator_cli();
     t.app
         .domains()
@@ -161,7 +165,8 @@ async fn make_list(t: &TestApp) -> MailingList {
         )
         .await
         .unwrap();
-    t.app
+    let list = t
+        .app
         .lists()
         .create(
             &cli,
@@ -174,7 +179,16 @@ async fn make_list(t: &TestApp) -> MailingList {
             },
         )
         .await
-        .unwrap()
+        .unwrap();
+    (list, owner)
+}
+
+/// The list's page in the panel, as its owner sees it.
+async fn panel_page(t: &TestApp, owner: &Person, list: &MailingList) -> String {
+    let session = t.session_for(owner).await.unwrap();
+    let res = session.get(&format!("/lists/{}", list.id.0)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
 }
 
 /// The confirmation path in a message, quoted-printable undone.
@@ -286,6 +300,10 @@ async fn mailman_subscribe_and_leave_by_web_with_a_link_by_mail() {
         return;
     };
     let t = &env.t;
+
+    // The list's panel page leads to its public page.
+    let html = panel_page(t, &env.owner, &env.list).await;
+    assert!(html.contains(&format!("href=\"/l/{LIST}\"")), "{html}");
 
     // The page shows the list, escaped, and a form.
     let mut en = Visitor::new("en");
@@ -427,7 +445,9 @@ async fn without_mailman_or_a_relay_the_page_says_so_and_unknown_lists_are_404()
     })
     .await
     .unwrap();
-    let list = make_list(&t).await;
+    let (list, owner) = make_list(&t).await;
+    // The panel does not send members to a page that cannot take requests.
+    assert!(!panel_page(&t, &owner, &list).await.contains("/l/"));
     let mut v = Visitor::new("en");
     let (status, html) = v.get(&t, &format!("/l/{LIST}")).await;
     assert_eq!(status, 200, "{html}");

@@ -23,6 +23,7 @@ mod hosting;
 mod impersonation;
 mod list_api;
 mod list_cli;
+mod list_e2e;
 mod list_members_api;
 mod list_members_cli;
 mod list_panel;
