@@ -10,7 +10,7 @@ use crate::list_server::{
 };
 use crate::{AppError, Audit, Result, audit, now};
 use konbit_core::authz::Actor;
-use konbit_core::list::{PasteError, parse_pasted_subscribers};
+use konbit_core::list::{PasteError, PastedSubscriber, parse_pasted_subscribers};
 use konbit_core::model::MailingList;
 use konbit_core::names::EmailAddress;
 use konbit_core::{ErrorCode, FieldError, Rule};
@@ -29,6 +29,50 @@ pub struct BulkOutcome {
     /// Lines that are not addresses, numbered from 1.
     #[serde(skip)]
     pub bad_lines: Vec<PasteError>,
+}
+
+/// What a paste of addresses asks for.
+#[derive(Debug, Clone, Copy)]
+enum PasteOp {
+    Subscribe,
+    Unsubscribe,
+}
+
+impl PasteOp {
+    /// `true` when it changed something: subscribed, or unsubscribed.
+    async fn apply(
+        self,
+        server: &dyn ListServer,
+        list: &MailingList,
+        s: &PastedSubscriber,
+    ) -> std::result::Result<bool, ListServerError> {
+        let address = s.address.as_str();
+        match self {
+            Self::Subscribe => {
+                if is_own_address(list, &s.address) {
+                    return Err(ListServerError::Refused("the list's own address".into()));
+                }
+                let name = s.display_name.as_deref();
+                Ok(
+                    match server
+                        .subscribe(list, address, name, SubscribeAs::Manager)
+                        .await?
+                    {
+                        Subscribed::AlreadyMember => false,
+                        Subscribed::Subscribed | Subscribed::AwaitingApproval => true,
+                    },
+                )
+            }
+            Self::Unsubscribe => server.unsubscribe(list, address).await,
+        }
+    }
+
+    fn audit_action(self) -> &'static str {
+        match self {
+            Self::Subscribe => "mailing_list_subscribed",
+            Self::Unsubscribe => "mailing_list_unsubscribed",
+        }
+    }
 }
 
 /// The most subscribers a CSV export holds (100 pages of 1000).
@@ -124,53 +168,8 @@ impl ListService<'_> {
         id: i64,
         pasted: &str,
     ) -> Result<BulkOutcome> {
-        let (list, server) = self.live(actor, id, true).await?;
-        let (good, bad_lines) =
-            parse_pasted_subscribers("addresses", pasted).map_err(AppError::invalid)?;
-        let mut out = BulkOutcome {
-            bad_lines,
-            ..Default::default()
-        };
-        let mut unreachable = None;
-        for s in good {
-            let address = s.address.as_str().to_owned();
-            if let Some(reason) = &unreachable {
-                out.failed.push((address, String::clone(reason)));
-                continue;
-            }
-            if is_own_address(&list, &s.address) {
-                out.failed.push((address, "the list's own address".into()));
-                continue;
-            }
-            match server
-                .subscribe(
-                    &list,
-                    &address,
-                    s.display_name.as_deref(),
-                    SubscribeAs::Manager,
-                )
-                .await
-            {
-                Ok(Subscribed::AlreadyMember) => out.unchanged.push(address),
-                Ok(Subscribed::Subscribed | Subscribed::AwaitingApproval) => out.done.push(address),
-                Err(e @ ListServerError::Unavailable(_)) => {
-                    // The rest would fail the same way, each after a timeout.
-                    unreachable = Some(e.to_string());
-                    out.failed.push((address, e.to_string()));
-                }
-                Err(e) => out.failed.push((address, e.to_string())),
-            }
-        }
-        if !out.done.is_empty() {
-            self.audit_live(
-                actor,
-                &list,
-                "mailing_list_subscribed",
-                serde_json::json!({ "count": out.done.len() }),
-            )
-            .await?;
-        }
-        Ok(out)
+        self.each_pasted(actor, id, pasted, PasteOp::Subscribe)
+            .await
     }
 
     /// Unsubscribes every address of a paste at once.
@@ -179,6 +178,19 @@ impl ListService<'_> {
         actor: &Actor,
         id: i64,
         pasted: &str,
+    ) -> Result<BulkOutcome> {
+        self.each_pasted(actor, id, pasted, PasteOp::Unsubscribe)
+            .await
+    }
+
+    /// Applies `op` to each good line of a paste, address by address, and
+    /// audits how many were done.
+    async fn each_pasted(
+        &self,
+        actor: &Actor,
+        id: i64,
+        pasted: &str,
+        op: PasteOp,
     ) -> Result<BulkOutcome> {
         let (list, server) = self.live(actor, id, true).await?;
         let (good, bad_lines) =
@@ -194,10 +206,11 @@ impl ListService<'_> {
                 out.failed.push((address, String::clone(reason)));
                 continue;
             }
-            match server.unsubscribe(&list, &address).await {
+            match op.apply(server, &list, &s).await {
                 Ok(true) => out.done.push(address),
                 Ok(false) => out.unchanged.push(address),
                 Err(e @ ListServerError::Unavailable(_)) => {
+                    // The rest would fail the same way, each after a timeout.
                     unreachable = Some(e.to_string());
                     out.failed.push((address, e.to_string()));
                 }
@@ -208,7 +221,7 @@ impl ListService<'_> {
             self.audit_live(
                 actor,
                 &list,
-                "mailing_list_unsubscribed",
+                op.audit_action(),
                 serde_json::json!({ "count": out.done.len() }),
             )
             .await?;
