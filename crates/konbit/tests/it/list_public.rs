@@ -496,3 +496,38 @@ async fn without_mailman_or_a_relay_the_page_says_so_and_unknown_lists_are_404()
     let (status, _) = Visitor::new("fr").get(&off, &format!("/l/{LIST}")).await;
     assert_eq!(status, 404);
 }
+
+/// The public page in Chromium, in French and English: the form, then the
+/// answer after a request, each at desktop and phone width with axe
+/// finding no serious problem.
+#[tokio::test]
+async fn mailman_public_page_in_a_browser() {
+    let Some(b) = konbit_testkit::browser::Browser::try_start(1280, 800)
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let Some(env) = Env::start().await else {
+        return;
+    };
+    let t = &env.t;
+    for (lang, sent) in [
+        ("fr", "un lien part vers cette adresse"),
+        ("en", "a link is on its way"),
+    ] {
+        // People who are not signed in choose their language by cookie.
+        b.goto(&t.url(&format!("/lang/{lang}?next=/l/{LIST}")))
+            .await
+            .unwrap();
+        b.wait_for("#f-email").await.unwrap();
+        crate::browser::snap(&b, &format!("{lang}-list-public")).await;
+        b.fill("#f-email", ADA).await.unwrap();
+        b.click_and_leave("form[action^='/l/'] button[type=submit]")
+            .await
+            .unwrap();
+        let answer = b.text("#lpub-sent").await.unwrap();
+        assert!(answer.contains(sent), "{lang}: {answer}");
+        crate::browser::snap(&b, &format!("{lang}-list-public-sent")).await;
+    }
+}
