@@ -10,6 +10,7 @@ pub mod database;
 pub mod db_verifier;
 pub mod dns;
 pub mod error;
+pub mod governance;
 pub mod list;
 pub mod mail;
 pub mod model;
