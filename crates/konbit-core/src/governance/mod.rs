@@ -4,4 +4,6 @@
 //! checked by hand and replayed from the public decision log.
 
 pub mod counting;
+pub mod proposal;
+pub mod rules;
 pub mod schulze;
