@@ -65,6 +65,22 @@ pub(crate) async fn snap(b: &Browser, name: &str) {
     assert_accessible(b, name).await;
 }
 
+/// Opens each `(name, path)` page, checks it speaks `lang` (the page's
+/// `<html lang>`), and takes its screenshots and accessibility check as
+/// `{lang}-{name}`.
+pub(crate) async fn snap_pages(b: &Browser, t: &TestApp, lang: &str, pages: &[(&str, String)]) {
+    for (name, path) in pages {
+        b.goto(&t.url(path)).await.unwrap();
+        let html_lang = b
+            .driver()
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(html_lang.json().as_str(), Some(lang), "{path}");
+        snap(b, &format!("{lang}-{name}")).await;
+    }
+}
+
 pub(crate) async fn sign_in(b: &Browser, t: &TestApp, email: &str) {
     b.goto(&t.url("/login")).await.unwrap();
     b.fill("#email", email).await.unwrap();

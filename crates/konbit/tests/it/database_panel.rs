@@ -9,7 +9,7 @@
 //! statuses stay pending. With a browser at hand, the pages also go
 //! through axe in both languages.
 
-use crate::browser::{sign_in, snap};
+use crate::browser::{sign_in, snap, snap_pages};
 use konbit_app::AppConfig;
 use konbit_app::database::{DatabaseConfig, DatabaseInput, DatabaseView, EngineConfig};
 use konbit_core::authz::Actor;
@@ -760,21 +760,18 @@ async fn database_pages_are_accessible() {
         b.goto(&w.t.url(&format!("/lang/{lang}?next=/databases")))
             .await
             .unwrap();
-        for (name, path) in [
-            ("databases", "/databases".to_owned()),
-            ("database-new", "/databases/new".to_owned()),
-            ("database", format!("/databases/{id}")),
-            ("database-deleted", format!("/databases/{gone}")),
-        ] {
-            b.goto(&w.t.url(&path)).await.unwrap();
-            let html_lang = b
-                .driver()
-                .execute("return document.documentElement.lang;", vec![])
-                .await
-                .unwrap();
-            assert_eq!(html_lang.json().as_str(), Some(lang), "{path}");
-            snap(&b, &format!("{lang}-{name}")).await;
-        }
+        snap_pages(
+            &b,
+            &w.t,
+            lang,
+            &[
+                ("databases", "/databases".to_owned()),
+                ("database-new", "/databases/new".to_owned()),
+                ("database", format!("/databases/{id}")),
+                ("database-deleted", format!("/databases/{gone}")),
+            ],
+        )
+        .await;
         // A form with errors.
         b.goto(&w.t.url("/databases/new")).await.unwrap();
         b.fill("#f-name", "w'p").await.unwrap();

@@ -7,7 +7,7 @@
 //! so. No provisioner runs here, so statuses stay pending. With a browser
 //! at hand, the pages also go through axe in both languages.
 
-use crate::browser::{sign_in, snap};
+use crate::browser::{sign_in, snap, snap_pages};
 use konbit_app::AppConfig;
 use konbit_app::sftp::{SftpConfig, SftpInput, SftpView};
 use konbit_core::authz::Actor;
@@ -595,20 +595,17 @@ async fn sftp_pages_are_accessible() {
         b.goto(&w.t.url(&format!("/lang/{lang}?next=/sftp")))
             .await
             .unwrap();
-        for (name, path) in [
-            ("sftp", "/sftp".to_owned()),
-            ("sftp-new", "/sftp/new".to_owned()),
-            ("sftp-login", format!("/sftp/{id}")),
-        ] {
-            b.goto(&w.t.url(&path)).await.unwrap();
-            let html_lang = b
-                .driver()
-                .execute("return document.documentElement.lang;", vec![])
-                .await
-                .unwrap();
-            assert_eq!(html_lang.json().as_str(), Some(lang), "{path}");
-            snap(&b, &format!("{lang}-{name}")).await;
-        }
+        snap_pages(
+            &b,
+            &w.t,
+            lang,
+            &[
+                ("sftp", "/sftp".to_owned()),
+                ("sftp-new", "/sftp/new".to_owned()),
+                ("sftp-login", format!("/sftp/{id}")),
+            ],
+        )
+        .await;
         // A form with errors.
         b.goto(&w.t.url("/sftp/new")).await.unwrap();
         b.fill("#f-login", "we'b").await.unwrap();

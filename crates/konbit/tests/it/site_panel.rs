@@ -6,7 +6,7 @@
 //! statuses stay pending. With a browser at hand, the pages also go
 //! through axe in both languages.
 
-use crate::browser::{sign_in, snap};
+use crate::browser::{sign_in, snap, snap_pages};
 use konbit_app::AppConfig;
 use konbit_core::authz::Actor;
 use konbit_testkit::TestApp;
@@ -571,21 +571,18 @@ async fn site_pages_are_accessible() {
         b.goto(&w.t.url(&format!("/lang/{lang}?next=/sites")))
             .await
             .unwrap();
-        for (name, path) in [
-            ("sites", "/sites".to_owned()),
-            ("site-new", "/sites/new".to_owned()),
-            ("site", format!("/sites/{id}")),
-            ("site-logs", format!("/sites/{id}/logs")),
-        ] {
-            b.goto(&w.t.url(&path)).await.unwrap();
-            let html_lang = b
-                .driver()
-                .execute("return document.documentElement.lang;", vec![])
-                .await
-                .unwrap();
-            assert_eq!(html_lang.json().as_str(), Some(lang), "{path}");
-            snap(&b, &format!("{lang}-{name}")).await;
-        }
+        snap_pages(
+            &b,
+            &w.t,
+            lang,
+            &[
+                ("sites", "/sites".to_owned()),
+                ("site-new", "/sites/new".to_owned()),
+                ("site", format!("/sites/{id}")),
+                ("site-logs", format!("/sites/{id}/logs")),
+            ],
+        )
+        .await;
         // A form with errors.
         b.goto(&w.t.url("/sites/new")).await.unwrap();
         b.fill("#f-host", "shop.radio-web.test").await.unwrap();
