@@ -121,6 +121,21 @@ impl AccountService<'_> {
     }
 
     pub async fn create(&self, actor: &Actor, input: CreateAccount) -> Result<Account> {
+        let mut tx = self.app.store.write().await?;
+        let account = self.create_in(&mut tx, actor, input, now()).await?;
+        self.app.commit(tx).await?;
+        Ok(account)
+    }
+
+    /// `create` within a transaction the caller commits (an adopted
+    /// decision admits a member and records it in one transaction).
+    pub(crate) async fn create_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        input: CreateAccount,
+        now: i64,
+    ) -> Result<Account> {
         authorize(actor, Action::CreateAccount, Target::default())?;
         let mut f = Fields::default();
         let name = f.check(AccountName::parse("name", &input.name));
@@ -133,9 +148,7 @@ impl AccountService<'_> {
         let (Some(name), Some(display_name)) = (name, display_name) else {
             return Err(AppError::Internal("validated fields missing".into()));
         };
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let profile = resolve_profile(&mut tx, input.quota_profile_id).await?;
+        let profile = resolve_profile(tx, input.quota_profile_id).await?;
         let id = tx
             .insert_account(
                 &NewAccount {
@@ -148,10 +161,10 @@ impl AccountService<'_> {
             .await
             .map_err(crate::duplicate_on("name"))?;
         if let Some((email, owner)) = owner {
-            let user = find_or_create_person(&mut tx, actor, &email, owner, now).await?;
+            let user = find_or_create_person(tx, actor, &email, owner, now).await?;
             tx.upsert_membership(id, user, Role::Owner, now).await?;
             audit(
-                &mut tx,
+                tx,
                 actor,
                 Audit {
                     action: "membership_added",
@@ -167,7 +180,7 @@ impl AccountService<'_> {
         }
         let account = tx.account(id).await?;
         audit(
-            &mut tx,
+            tx,
             actor,
             Audit {
                 action: "account_created",
@@ -182,7 +195,6 @@ impl AccountService<'_> {
         .await?;
         tx.enqueue(KIND, id.0, account.provision.generation, now)
             .await?;
-        self.app.commit(tx).await?;
         Ok(account)
     }
 
@@ -196,10 +208,24 @@ impl AccountService<'_> {
         audit_action: &str,
         apply: impl AsyncFnOnce(&mut Tx, &Account, i64) -> Result<i64>,
     ) -> Result<Account> {
-        let now = now();
         let mut tx = self.app.store.write().await?;
-        let old = authorize_on_account(&mut tx, actor, action, id).await?;
-        let generation = apply(&mut tx, &old, now).await?;
+        let new = Self::change_in(&mut tx, actor, id, action, audit_action, now(), apply).await?;
+        self.app.commit(tx).await?;
+        Ok(new)
+    }
+
+    /// `change` within a transaction the caller commits.
+    pub(crate) async fn change_in(
+        tx: &mut Tx,
+        actor: &Actor,
+        id: AccountId,
+        action: Action,
+        audit_action: &str,
+        now: i64,
+        apply: impl AsyncFnOnce(&mut Tx, &Account, i64) -> Result<i64>,
+    ) -> Result<Account> {
+        let old = authorize_on_account(tx, actor, action, id).await?;
+        let generation = apply(tx, &old, now).await?;
         let new = tx.account(id).await?;
         let entry = Audit {
             action: audit_action,
@@ -209,9 +235,8 @@ impl AccountService<'_> {
             old: json(&old),
             new: json(&new),
         };
-        audit(&mut tx, actor, entry, now).await?;
+        audit(tx, actor, entry, now).await?;
         tx.enqueue(KIND, id.0, generation, now).await?;
-        self.app.commit(tx).await?;
         Ok(new)
     }
 
@@ -248,16 +273,32 @@ impl AccountService<'_> {
         id: AccountId,
         lock: Option<String>,
     ) -> Result<Account> {
+        let mut tx = self.app.store.write().await?;
+        let account = Self::set_locked_in(&mut tx, actor, id, lock, now()).await?;
+        self.app.commit(tx).await?;
+        Ok(account)
+    }
+
+    /// `set_locked` within a transaction the caller commits.
+    pub(crate) async fn set_locked_in(
+        tx: &mut Tx,
+        actor: &Actor,
+        id: AccountId,
+        lock: Option<String>,
+        now: i64,
+    ) -> Result<Account> {
         let audit_action = if lock.is_some() {
             "account_locked"
         } else {
             "account_unlocked"
         };
-        self.change(
+        Self::change_in(
+            tx,
             actor,
             id,
             Action::LockAccount(id),
             audit_action,
+            now,
             async |tx, old, now| {
                 let reason = match &lock {
                     Some(r) => {
@@ -294,12 +335,28 @@ impl AccountService<'_> {
     /// Soft delete: the account disappears for its people and can be
     /// restored until the grace period ends.
     pub async fn delete(&self, actor: &Actor, id: AccountId) -> Result<Account> {
+        let mut tx = self.app.store.write().await?;
+        let account = self.delete_in(&mut tx, actor, id, now()).await?;
+        self.app.commit(tx).await?;
+        Ok(account)
+    }
+
+    /// `delete` within a transaction the caller commits.
+    pub(crate) async fn delete_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: AccountId,
+        now: i64,
+    ) -> Result<Account> {
         let grace = self.app.config.deletion_grace_secs;
-        self.change(
+        Self::change_in(
+            tx,
             actor,
             id,
             Action::DeleteAccount(id),
             "account_deleted",
+            now,
             async |tx, old, now| {
                 if old.is_deleted() {
                     return Err(AppError::NotFound);

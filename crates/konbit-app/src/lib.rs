@@ -11,6 +11,7 @@ pub mod dkim_key;
 pub mod dnssec_key;
 pub mod domain;
 mod error;
+pub mod governance;
 pub mod impersonation;
 pub mod list;
 pub mod list_members;
@@ -78,6 +79,9 @@ pub struct AppConfig {
     pub databases: database::DatabaseConfig,
     /// Mailing lists: whether Mailman is set up.
     pub lists: list::ListConfig,
+    /// The panel's public address, for links in e-mails Konbit sends on
+    /// its own (governance notices).
+    pub public_url: String,
 }
 
 /// Hosted mail settings the services need.
@@ -130,6 +134,7 @@ impl Default for AppConfig {
             sftp: sftp::SftpConfig::default(),
             databases: database::DatabaseConfig::default(),
             lists: list::ListConfig::default(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -90,17 +90,29 @@ impl QuotaProfileService<'_> {
         id: QuotaProfileId,
         input: ProfileInput,
     ) -> Result<QuotaProfile> {
+        let mut tx = self.app.store.write().await?;
+        let updated = Self::update_in(&mut tx, actor, id, input, now()).await?;
+        self.app.commit(tx).await?;
+        Ok(updated)
+    }
+
+    /// `update` within a transaction the caller commits.
+    pub(crate) async fn update_in(
+        tx: &mut konbit_store::Tx,
+        actor: &Actor,
+        id: QuotaProfileId,
+        input: ProfileInput,
+        now: i64,
+    ) -> Result<QuotaProfile> {
         authorize(actor, Action::ManageQuotaProfiles, Target::default())?;
         let new = validate(&input)?;
-        let now = now();
-        let mut tx = self.app.store.write().await?;
         let old = tx.quota_profile(id).await?;
         tx.update_quota_profile(id, &new, now)
             .await
             .map_err(duplicate_on("name"))?;
         let updated = tx.quota_profile(id).await?;
         audit(
-            &mut tx,
+            tx,
             actor,
             Audit {
                 action: "quota_profile_updated",
@@ -113,7 +125,6 @@ impl QuotaProfileService<'_> {
             now,
         )
         .await?;
-        self.app.commit(tx).await?;
         Ok(updated)
     }
 

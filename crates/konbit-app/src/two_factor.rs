@@ -36,6 +36,14 @@ impl std::fmt::Debug for SealingKey {
     }
 }
 
+impl SealingKey {
+    /// A key for another purpose, derived so that it reveals nothing of
+    /// this one (the secret-ballot key is one).
+    pub(crate) fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        crate::secret::hmac_sha256(&self.0, purpose)
+    }
+}
+
 /// Reads the key file, or creates it (mode 0600, never overwritten).
 pub fn load_or_create_key(path: &Path) -> Result<SealingKey> {
     use std::io::Write;

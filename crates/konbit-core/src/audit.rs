@@ -89,7 +89,7 @@ pub struct ChainedFields {
 /// Version tag of the encoding, so it can change later without ambiguity.
 const DOMAIN: &[u8] = b"konbit-audit-v1";
 
-fn put(out: &mut Vec<u8>, field: Option<&[u8]>) {
+pub(crate) fn put(out: &mut Vec<u8>, field: Option<&[u8]>) {
     match field {
         // A null and an empty string encode differently.
         None => out.push(0),
@@ -101,7 +101,7 @@ fn put(out: &mut Vec<u8>, field: Option<&[u8]>) {
     }
 }
 
-fn put_int(out: &mut Vec<u8>, v: Option<i64>) {
+pub(crate) fn put_int(out: &mut Vec<u8>, v: Option<i64>) {
     match v {
         None => out.push(0),
         Some(n) => {
@@ -139,6 +139,36 @@ impl ChainedFields {
     /// SHA-256 of the canonical encoding, in lowercase hex.
     pub fn hash(&self) -> String {
         hex::encode(Sha256::digest(self.canonical()))
+    }
+}
+
+/// An entry of a hash-chained log (the audit log, the decision log): what
+/// the chain walk needs to check it.
+pub trait ChainLink {
+    fn id(&self) -> i64;
+    fn at(&self) -> i64;
+    /// What the entry records, named in a break report.
+    fn label(&self) -> &str;
+    fn prev_hash(&self) -> &str;
+    /// The hash of the entry's canonical encoding.
+    fn link_hash(&self) -> String;
+}
+
+impl ChainLink for ChainedFields {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn at(&self) -> i64 {
+        self.at
+    }
+    fn label(&self) -> &str {
+        &self.action
+    }
+    fn prev_hash(&self) -> &str {
+        &self.prev_hash
+    }
+    fn link_hash(&self) -> String {
+        self.hash()
     }
 }
 
@@ -195,26 +225,26 @@ impl Default for ChainVerifier {
 
 impl ChainVerifier {
     /// Checks the next entry (`hash` is the stored one).
-    pub fn check(&mut self, f: &ChainedFields, hash: Option<&str>) -> Result<(), ChainBreak> {
+    pub fn check(&mut self, f: &impl ChainLink, hash: Option<&str>) -> Result<(), ChainBreak> {
         let broken = |problem| ChainBreak {
-            id: f.id,
-            at: f.at,
-            action: f.action.clone(),
+            id: f.id(),
+            at: f.at(),
+            action: f.label().to_owned(),
             problem,
         };
         let Some(hash) = hash else {
             return Err(broken(Problem::Unhashed));
         };
-        if f.hash() != hash {
+        if f.link_hash() != hash {
             return Err(broken(Problem::Modified));
         }
         // Ids are handed out one after the other, so a gap is a deletion.
-        let follows = self.prev_id.is_none_or(|p| f.id == p + 1);
-        if f.prev_hash != self.prev_hash || !follows {
+        let follows = self.prev_id.is_none_or(|p| f.id() == p + 1);
+        if f.prev_hash() != self.prev_hash || !follows {
             return Err(broken(Problem::Unlinked));
         }
         self.prev_hash = hash.to_owned();
-        self.prev_id = Some(f.id);
+        self.prev_id = Some(f.id());
         self.checked += 1;
         Ok(())
     }

@@ -21,10 +21,11 @@ pub enum Area {
     Sftp,
     Databases,
     Lists,
+    Governance,
 }
 
 impl Area {
-    pub const ALL: [Area; 11] = [
+    pub const ALL: [Area; 12] = [
         Area::Accounts,
         Area::Users,
         Area::QuotaProfiles,
@@ -36,6 +37,7 @@ impl Area {
         Area::Sftp,
         Area::Databases,
         Area::Lists,
+        Area::Governance,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,6 +52,7 @@ impl Area {
             Self::Sftp => "sftp",
             Self::Databases => "databases",
             Self::Lists => "lists",
+            Self::Governance => "governance",
         }
     }
 }
@@ -262,6 +265,15 @@ pub enum Action {
     /// moderators, and moderate held messages: every person of the
     /// account, like mail.
     ManageLists(AccountId),
+    /// The co-op's bodies, proposals, discussions and tallies: every
+    /// person of the co-op (the public decision log needs no sign-in).
+    ViewGovernance,
+    /// Propose, comment and vote. Never while an admin acts as the person:
+    /// a vote is the person's own, like their password.
+    TakePartInGovernance,
+    /// Create bodies and write their rules, name their people, roll back
+    /// an applied decision: the operator's admins.
+    ManageGovernance,
 }
 
 impl Action {
@@ -296,6 +308,8 @@ impl Action {
             Self::ManageDatabases(_) => (Area::Databases, Write),
             Self::ViewLists(_) => (Area::Lists, Read),
             Self::ManageLists(_) => (Area::Lists, Write),
+            Self::ViewGovernance => (Area::Governance, Read),
+            Self::TakePartInGovernance | Self::ManageGovernance => (Area::Governance, Write),
         }
     }
 
@@ -373,7 +387,7 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
     if actor.impersonator.is_some()
         && matches!(
             action,
-            Action::ManageOwnTokens | Action::ManageOwnCredentials
+            Action::ManageOwnTokens | Action::ManageOwnCredentials | Action::TakePartInGovernance
         )
     {
         return Err(Denied::Forbidden);
@@ -387,7 +401,11 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
         return Ok(());
     }
     match action {
-        Action::ManageOwnTokens | Action::ViewOwnTokens | Action::ManageOwnCredentials => Ok(()),
+        Action::ManageOwnTokens
+        | Action::ViewOwnTokens
+        | Action::ManageOwnCredentials
+        | Action::ViewGovernance
+        | Action::TakePartInGovernance => Ok(()),
         Action::ListAccounts
         | Action::CreateAccount
         | Action::ListAllUsers
@@ -395,7 +413,8 @@ pub fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), De
         | Action::ViewQuotaProfiles
         | Action::ManageQuotaProfiles
         | Action::ViewAllAudit
-        | Action::Impersonate => Err(Denied::Forbidden),
+        | Action::Impersonate
+        | Action::ManageGovernance => Err(Denied::Forbidden),
         _ => {
             let Some(account) = action.account() else {
                 return Err(Denied::Forbidden);
@@ -686,6 +705,43 @@ mod tests {
             Err(Denied::Forbidden)
         );
         assert_eq!(authorize(&owner, Action::ManageOwnCredentials, t), Ok(()));
+    }
+
+    #[test]
+    fn governance_is_for_every_person_and_a_vote_is_never_cast_by_a_helper() {
+        let t = Target::default();
+        let member = person(vec![Membership {
+            account_id: A,
+            role: Role::Member,
+        }]);
+        assert_eq!(authorize(&member, Action::ViewGovernance, t), Ok(()));
+        assert_eq!(authorize(&member, Action::TakePartInGovernance, t), Ok(()));
+        assert_eq!(
+            authorize(&member, Action::ManageGovernance, t),
+            Err(Denied::Forbidden)
+        );
+        let admin = Actor {
+            is_admin: true,
+            ..person(vec![])
+        };
+        assert_eq!(authorize(&admin, Action::ManageGovernance, t), Ok(()));
+        let helped = Actor {
+            impersonator: Some(UserId(1)),
+            ..member.clone()
+        };
+        assert_eq!(authorize(&helped, Action::ViewGovernance, t), Ok(()));
+        assert_eq!(
+            authorize(&helped, Action::TakePartInGovernance, t),
+            Err(Denied::Forbidden)
+        );
+        let anon = Actor {
+            user_id: None,
+            ..member
+        };
+        assert_eq!(
+            authorize(&anon, Action::ViewGovernance, t),
+            Err(Denied::Unauthenticated)
+        );
     }
 
     #[test]

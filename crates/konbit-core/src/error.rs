@@ -41,6 +41,20 @@ pub enum ErrorCode {
     ListNotReady,
     /// A service Konbit needs for this (Mailman) does not answer.
     ServiceUnavailable,
+    /// A proposal is not at the stage this needs (a vote on a draft…).
+    WrongStage,
+    /// The text is frozen since voting opened.
+    TextFrozen,
+    /// The vote has not opened yet.
+    VoteNotOpen,
+    /// The vote is closed: the ballot was not counted.
+    VoteClosed,
+    /// The ballot names an older text than the one being voted on.
+    StaleText,
+    /// The person is not in the electorate frozen when the vote opened.
+    NotInElectorate,
+    /// A ballot that does not fit the vote (unknown option, duplicate…).
+    InvalidBallot,
     Internal,
 }
 
@@ -74,6 +88,13 @@ impl ErrorCode {
             Self::MailInUse => "mail_in_use",
             Self::ListNotReady => "list_not_ready",
             Self::ServiceUnavailable => "service_unavailable",
+            Self::WrongStage => "wrong_stage",
+            Self::TextFrozen => "text_frozen",
+            Self::VoteNotOpen => "vote_not_open",
+            Self::VoteClosed => "vote_closed",
+            Self::StaleText => "stale_text",
+            Self::NotInElectorate => "not_in_electorate",
+            Self::InvalidBallot => "invalid_ballot",
             Self::Internal => "internal",
         }
     }
@@ -100,6 +121,13 @@ impl ErrorCode {
             Self::DomainTaken | Self::DomainIsAlias | Self::DomainInUse | Self::MailInUse => 409,
             Self::ListNotReady => 409,
             Self::ServiceUnavailable => 503,
+            Self::WrongStage
+            | Self::TextFrozen
+            | Self::VoteNotOpen
+            | Self::VoteClosed
+            | Self::StaleText => 409,
+            Self::NotInElectorate => 403,
+            Self::InvalidBallot => 422,
             Self::Internal => 500,
         }
     }

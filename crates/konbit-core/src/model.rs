@@ -3,11 +3,13 @@
 
 use crate::names::{AccountName, DisplayName, EmailAddress, Label};
 use crate::quota::QuotaLimits;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 macro_rules! id_type {
     ($name:ident) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(pub i64);
         impl std::fmt::Display for $name {
@@ -30,6 +32,9 @@ id_type!(SftpAccountId);
 id_type!(DatabaseId);
 id_type!(DatabaseUserId);
 id_type!(MailingListId);
+id_type!(BodyId);
+id_type!(ProposalId);
+id_type!(CommentId);
 
 /// Unix seconds. The store keeps integers so SQLite and PostgreSQL agree.
 pub type Timestamp = i64;

@@ -8,6 +8,7 @@ mod audit;
 mod database;
 mod domain;
 mod error;
+mod governance;
 mod list;
 mod list_confirmation;
 mod mail;
@@ -27,6 +28,7 @@ pub use domain::{
     ChildZone, DnssecKeyRow, DomainFilter, NewDomain, NewRecord, ZoneSource, reversed_name,
 };
 pub use error::StoreError;
+pub use governance::{NewDecision, NewProposal, Recipient, VoteLinkRow};
 pub use list::ListFilter;
 pub use list_confirmation::{ListConfirmationRow, NewListConfirmation};
 pub use mail::{AutoreplyRow, DkimKeyRow, MailDomainSource, MailFilter, NewMailbox, ServedMailbox};

@@ -95,6 +95,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
+        app.config.public_url = base.clone();
         let web = Arc::new(WebConfig::from_public_url(&url::Url::parse(&base)?));
         let state = AppState {
             app: app.clone(),

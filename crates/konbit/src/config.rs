@@ -314,6 +314,7 @@ impl Config {
             sftp: self.sftp_app_config(),
             databases: self.databases_app_config(),
             lists: self.lists_app_config(),
+            public_url: self.public_url.as_str().trim_end_matches('/').to_owned(),
         }
     }
 

@@ -25,6 +25,12 @@ const TEXT_DOMAIN: &[u8] = b"konbit/proposal-text/v1";
 pub struct TextHash(String);
 
 impl TextHash {
+    /// A hash as a ballot names it; whatever it holds, it only ever
+    /// matches the frozen one if it is that hash.
+    pub fn from_hex(hex: &str) -> Self {
+        Self(hex.trim().to_ascii_lowercase())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -359,6 +365,46 @@ impl<V: Ord + Clone> Proposal<V> {
             closed_at: now,
             decision,
         }))
+    }
+
+    /// Consent with blocks left and rounds to spare: the proposal goes back
+    /// to discussion so it can be amended; the next round is a new vote
+    /// (a new text hash, a newly frozen electorate).
+    pub fn back_to_discussion(
+        &self,
+        rules: &DecisionRules,
+        now: i64,
+    ) -> Result<Self, LifecycleError> {
+        self.voting_over(now, StageKind::Discussion)?;
+        Ok(self.with_stage(Stage::Discussion {
+            opened_at: now,
+            ends_at: after(now, rules.discussion_seconds),
+        }))
+    }
+
+    /// Consent blocked in its last round: the same text and electorate go
+    /// to the fallback vote for another vote period.
+    pub fn reopen_vote(&self, rules: &DecisionRules, now: i64) -> Result<Self, LifecycleError> {
+        let vote = self.voting_over(now, StageKind::Voting)?;
+        Ok(self.with_stage(Stage::Voting {
+            vote: FrozenVote {
+                opened_at: now,
+                closes_at: after(now, rules.vote_seconds),
+                ..vote.clone()
+            },
+        }))
+    }
+
+    fn voting_over(&self, now: i64, to: StageKind) -> Result<&FrozenVote<V>, LifecycleError> {
+        let Stage::Voting { vote } = &self.stage else {
+            return Err(self.wrong_state(to));
+        };
+        if now < vote.closes_at {
+            return Err(LifecycleError::VoteNotOver {
+                closes_at: vote.closes_at,
+            });
+        }
+        Ok(vote)
     }
 
     /// `None` unless the proposal is closed and adopted. Without a platform

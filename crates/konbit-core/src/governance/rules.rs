@@ -104,6 +104,39 @@ pub enum RuleProblem {
 }
 
 impl DecisionRules {
+    /// What a new body starts with; the admins then write their bylaws in.
+    /// A general assembly gives each member account one vote and a week to
+    /// discuss; a board or committee votes per person, on a shorter clock.
+    pub fn default_for(body: BodyKind) -> Self {
+        use super::counting::{AbstentionsIn, Bound, Quorum, Threshold};
+        const DAY: u64 = 24 * 60 * 60;
+        let assembly = body == BodyKind::GeneralAssembly;
+        Self {
+            body,
+            weighting: if assembly {
+                Weighting::OneVotePerAccount
+            } else {
+                Weighting::OneVotePerPerson
+            },
+            proposers: Proposers::AnyMemberOfBody,
+            default_method: Method::YesNo,
+            yes_no: YesNoRules {
+                quorum: Quorum::Fraction {
+                    bound: if assembly { Bound::AtLeast } else { Bound::MoreThan },
+                    numerator: 1,
+                    denominator: if assembly { 3 } else { 2 },
+                },
+                threshold: Threshold::MoreThanHalf,
+                abstentions: AbstentionsIn::Quorum,
+            },
+            consent: ConsentRules { max_rounds: 3 },
+            discussion_seconds: if assembly { 7 * DAY } else { 2 * DAY },
+            vote_seconds: if assembly { 3 * DAY } else { 2 * DAY },
+            appeal_window_seconds: if assembly { 3 * DAY } else { 2 * DAY },
+            visibility: BallotVisibility::PublicToMembers,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Vec<RuleProblem>> {
         let problems: Vec<RuleProblem> = self
             .quorum_problem()

@@ -12,11 +12,12 @@
 //! proved this set is never empty. When it holds more than one candidate the
 //! tie-break published with the vote picks the winner.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The rule, published before the vote, that picks one winner among several
 /// potential winners.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TieBreak {
     /// The status quo wins any tie it is part of. A tie it is not part of
     /// goes to the candidate listed first on the published ballot, so the

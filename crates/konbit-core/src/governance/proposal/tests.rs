@@ -436,3 +436,36 @@ fn a_proposal_round_trips_through_json_in_every_stage() {
         );
     }
 }
+
+#[test]
+fn a_blocked_consent_round_goes_back_to_discussion_or_to_the_fallback_vote() {
+    let rules = rules();
+    let p = Proposal::draft("t".into(), "b".into(), false)
+        .open_discussion(&rules, 0)
+        .unwrap();
+    let voting = p
+        .open_vote(&rules, [1_u32, 2, 3], rules.discussion_seconds as i64)
+        .unwrap();
+    let Stage::Voting { vote } = voting.stage().clone() else {
+        panic!("not voting");
+    };
+    assert_eq!(
+        voting.back_to_discussion(&rules, vote.closes_at - 1),
+        Err(LifecycleError::VoteNotOver {
+            closes_at: vote.closes_at
+        })
+    );
+    let again = voting.back_to_discussion(&rules, vote.closes_at).unwrap();
+    assert_eq!(again.stage().kind(), StageKind::Discussion);
+    assert!(again.edit("t2".into(), "b2".into()).is_ok());
+    let fallback = voting.reopen_vote(&rules, vote.closes_at).unwrap();
+    let Stage::Voting { vote: reopened } = fallback.stage() else {
+        panic!("not voting");
+    };
+    assert_eq!(reopened.text_hash, vote.text_hash);
+    assert_eq!(reopened.electorate, vote.electorate);
+    assert_eq!(
+        reopened.closes_at,
+        vote.closes_at + rules.vote_seconds as i64
+    );
+}

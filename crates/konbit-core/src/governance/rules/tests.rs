@@ -203,3 +203,12 @@ fn problems_serialize_as_tagged_data() {
     let json = serde_json::to_value(RuleProblem::ZeroConsentRounds).unwrap();
     assert_eq!(json["kind"], "zero_consent_rounds");
 }
+
+#[test]
+fn every_body_kind_starts_with_valid_rules() {
+    for kind in [BodyKind::GeneralAssembly, BodyKind::Board, BodyKind::Committee] {
+        let rules = DecisionRules::default_for(kind);
+        assert_eq!(rules.validate(), Ok(()), "{kind:?}");
+        assert_eq!(rules.body, kind);
+    }
+}
