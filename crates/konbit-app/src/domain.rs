@@ -216,7 +216,8 @@ impl DomainService<'_> {
             .await
             .map_err(crate::duplicate_on("name"))?;
         if alias_of.is_none() {
-            for input in self.app.config.zone_template.initial_records() {
+            let template = crate::governance::zone_template(&mut tx, self.app).await?;
+            for input in template.initial_records() {
                 let record = parse_record(&name, &input).map_err(AppError::Invalid)?;
                 tx.insert_record(id, &new_record(&record), 1, now).await?;
             }

@@ -135,7 +135,7 @@ impl MailDomainService<'_> {
             keys.push(row);
         }
         let public: Vec<DkimPublicKey> = keys.iter().map(public_of).collect();
-        let records = mail_records(&self.dns_settings(), &public);
+        let records = mail_records(&self.dns_settings(tx).await?, &public);
         self.add_records(tx, domain, &records, now).await?;
         let g = tx
             .bump_mail_domain(domain.id, domain.account_id, now)
@@ -226,7 +226,7 @@ impl MailDomainService<'_> {
                 .await?;
         }
         let public = [public_of(&row)];
-        let records: Vec<_> = mail_records(&self.dns_settings(), &public)
+        let records: Vec<_> = mail_records(&self.dns_settings(&mut tx).await?, &public)
             .into_iter()
             .filter(|r| r.name.ends_with("._domainkey"))
             .collect();
@@ -254,18 +254,18 @@ impl MailDomainService<'_> {
         Ok(view)
     }
 
-    fn dns_settings(&self) -> MailDnsSettings {
-        let template = &self.app.config.zone_template;
+    async fn dns_settings(&self, tx: &mut Tx) -> Result<MailDnsSettings> {
+        let template = crate::governance::zone_template(tx, self.app).await?;
         let mail = &self.app.config.mail;
-        MailDnsSettings {
-            mail_exchanger: template.mail_exchanger.clone(),
-            spf: template.spf.clone(),
-            dmarc: template.dmarc.clone(),
+        Ok(MailDnsSettings {
+            mail_exchanger: template.mail_exchanger,
+            spf: template.spf,
+            dmarc: template.dmarc,
             autoconfig_host: mail.autoconfig_host.clone(),
             imap_host: mail.imap_host.clone(),
             smtp_host: mail.smtp_host.clone(),
             ttl: template.ttl,
-        }
+        })
     }
 
     /// Adds the mail records the zone does not have yet. A record the

@@ -279,18 +279,34 @@ impl Tx {
     /// Walks the whole chain in id order, in batches, and reports the first
     /// entry that breaks it.
     pub async fn verify_audit_chain(&mut self) -> Result<ChainReport> {
+        self.verify_chain(
+            "SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT 1000",
+            |row| {
+                let e = from_row(row)?;
+                Ok((e.chained(), e.hash))
+            },
+        )
+        .await
+    }
+
+    /// Walks a hash-chained table in id order, 1000 rows at a time, and
+    /// reports the first entry that breaks it. `page` selects the rows with
+    /// an id above `$1`; `link` reads one row as its chained fields and its
+    /// stored hash.
+    pub(crate) async fn verify_chain<L: konbit_core::audit::ChainLink>(
+        &mut self,
+        page: &'static str,
+        link: impl Fn(&SqliteRow) -> Result<(L, Option<String>)>,
+    ) -> Result<ChainReport> {
         let mut v = ChainVerifier::default();
         let mut after = i64::MIN;
         loop {
-            let rows = sqlx::query("SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT 1000")
-                .bind(after)
-                .fetch_all(self.conn())
-                .await?;
+            let rows = sqlx::query(page).bind(after).fetch_all(self.conn()).await?;
             let Some(last) = rows.last() else { break };
             after = last.try_get("id")?;
             for row in &rows {
-                let e = from_row(row)?;
-                if let Err(b) = v.check(&e.chained(), e.hash.as_deref()) {
+                let (fields, hash) = link(row)?;
+                if let Err(b) = v.check(&fields, hash.as_deref()) {
                     return Ok(ChainReport {
                         entries: v.checked,
                         head: v.head().to_owned(),

@@ -4,7 +4,7 @@
 
 use crate::audit::ChainReport;
 use crate::{Result, StoreError, Tx};
-use konbit_core::audit::{ChainVerifier, GENESIS};
+use konbit_core::audit::GENESIS;
 use konbit_core::governance::action::PlatformAction;
 use konbit_core::governance::ballot::{BallotContent, CountSpec};
 use konbit_core::governance::decision_log::DecisionEntry;
@@ -191,11 +191,13 @@ impl Tx {
     }
 
     pub async fn body(&mut self, id: BodyId) -> Result<Body> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{BODY_SELECT} WHERE b.id = $1")))
-            .bind(id.0)
-            .fetch_optional(self.conn())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{BODY_SELECT} WHERE b.id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         body_from_row(&row)
     }
 
@@ -313,7 +315,11 @@ impl Tx {
 
     // ----- proposals ----------------------------------------------------
 
-    pub async fn insert_proposal(&mut self, p: NewProposal<'_>, now: Timestamp) -> Result<ProposalId> {
+    pub async fn insert_proposal(
+        &mut self,
+        p: NewProposal<'_>,
+        now: Timestamp,
+    ) -> Result<ProposalId> {
         let action = p.action.map(|a| to_json("action", a)).transpose()?;
         let stage = to_json("stage", &p.proposal.stage().kind())?;
         let id: i64 = sqlx::query_scalar(
@@ -364,11 +370,13 @@ impl Tx {
     }
 
     pub async fn proposal(&mut self, id: ProposalId) -> Result<ProposalRecord> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PROPOSAL_SELECT} WHERE p.id = $1")))
-            .bind(id.0)
-            .fetch_optional(self.conn())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{PROPOSAL_SELECT} WHERE p.id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         proposal_from_row(&row)
     }
 
@@ -542,19 +550,13 @@ impl Tx {
         .fetch_all(self.conn())
         .await?;
         keys.iter()
-            .map(|k| {
-                Voter::parse(k).ok_or_else(|| StoreError::Unreadable(format!("voter {k:?}")))
-            })
+            .map(|k| Voter::parse(k).ok_or_else(|| StoreError::Unreadable(format!("voter {k:?}"))))
             .collect()
     }
 
     // ----- one-time vote links -------------------------------------------
 
-    pub async fn insert_vote_link(
-        &mut self,
-        token_hash: &str,
-        link: &VoteLinkRow,
-    ) -> Result<()> {
+    pub async fn insert_vote_link(&mut self, token_hash: &str, link: &VoteLinkRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO gov_vote_links (token_hash, proposal_id, round, voter, user_id, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -604,7 +606,11 @@ impl Tx {
 
     /// Appends an entry chained to the newest one. Safe for the same reason
     /// as `insert_audit`: writes run in `BEGIN IMMEDIATE` transactions.
-    pub async fn append_decision(&mut self, d: NewDecision, now: Timestamp) -> Result<DecisionEntry> {
+    pub async fn append_decision(
+        &mut self,
+        d: NewDecision,
+        now: Timestamp,
+    ) -> Result<DecisionEntry> {
         let last = sqlx::query("SELECT id, hash FROM decision_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(self.conn())
             .await?;
@@ -653,7 +659,11 @@ impl Tx {
     }
 
     /// Newest first, `limit` entries with an id below `before`.
-    pub async fn decisions(&mut self, before: Option<i64>, limit: i64) -> Result<Vec<DecisionEntry>> {
+    pub async fn decisions(
+        &mut self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DecisionEntry>> {
         let rows = sqlx::query(
             "SELECT * FROM decision_log WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2",
         )
@@ -683,32 +693,15 @@ impl Tx {
 
     /// Walks the decision log's chain, like `verify_audit_chain`.
     pub async fn verify_decision_chain(&mut self) -> Result<ChainReport> {
-        let mut v = ChainVerifier::default();
-        let mut after = i64::MIN;
-        loop {
-            let rows =
-                sqlx::query("SELECT * FROM decision_log WHERE id > $1 ORDER BY id LIMIT 1000")
-                    .bind(after)
-                    .fetch_all(self.conn())
-                    .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get("id")?;
-            for row in &rows {
+        self.verify_chain(
+            "SELECT * FROM decision_log WHERE id > $1 ORDER BY id LIMIT 1000",
+            |row| {
                 let e = decision_from_row(row)?;
-                if let Err(b) = v.check(&e, Some(&e.hash)) {
-                    return Ok(ChainReport {
-                        entries: v.checked,
-                        head: v.head().to_owned(),
-                        first_bad: Some(b),
-                    });
-                }
-            }
-        }
-        Ok(ChainReport {
-            entries: v.checked,
-            head: v.head().to_owned(),
-            first_bad: None,
-        })
+                let hash = Some(e.hash.clone());
+                Ok((e, hash))
+            },
+        )
+        .await
     }
 
     // ----- platform settings --------------------------------------------

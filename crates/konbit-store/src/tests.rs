@@ -337,3 +337,63 @@ async fn entries_written_before_the_chain_are_backfilled_once() {
         .unwrap();
     assert_eq!((report.entries, report.first_bad), (4, None));
 }
+
+#[tokio::test]
+async fn the_decision_log_chains_its_entries_and_the_database_refuses_to_rewrite_them() {
+    let (_d, store) = fresh().await;
+    let mut tx = store.write().await.unwrap();
+    for (i, outcome) in ["adopted", "rejected"].into_iter().enumerate() {
+        tx.append_decision(
+            NewDecision {
+                proposal_id: konbit_core::model::ProposalId(i as i64 + 1),
+                event: "decided",
+                body: "General assembly".into(),
+                title: format!("Proposal {i}"),
+                text: "Text".into(),
+                text_hash: "ab".repeat(32),
+                method: "yes_no".into(),
+                tally: Some("{}".into()),
+                outcome: outcome.into(),
+                detail: None,
+            },
+            100 + i as i64,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    let report = tx.verify_decision_chain().await.unwrap();
+    assert_eq!((report.entries, report.first_bad), (2, None));
+    let first = tx.decision(1).await.unwrap();
+    assert_eq!(tx.decision(2).await.unwrap().prev_hash, first.hash);
+    assert_eq!(report.head, tx.decision(2).await.unwrap().hash);
+    for sql in [
+        "UPDATE decision_log SET outcome = 'adopted' WHERE id = 2",
+        "DELETE FROM decision_log WHERE id = 1",
+    ] {
+        let refused = sqlx::query(sql).execute(tx.conn()).await;
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("the decision log is append-only"),
+            "{sql}"
+        );
+    }
+    // Around the triggers (an attacker with the file), the chain tells.
+    sqlx::query("DROP TRIGGER decision_log_no_update")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE decision_log SET outcome = 'adopted' WHERE id = 2")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    let report = tx.verify_decision_chain().await.unwrap();
+    let bad = report.first_bad.unwrap();
+    assert_eq!(
+        (bad.id, bad.problem),
+        (2, konbit_core::audit::Problem::Modified)
+    );
+}

@@ -79,9 +79,28 @@ pub(crate) async fn zone_defaults(tx: &mut Tx, app: &App) -> Result<ZoneDefaults
     })
 }
 
+/// The operator's zone template with the defaults a decision chose (the
+/// TTL, SPF and DMARC of new zones and newly enabled mail).
+pub(crate) async fn zone_template(
+    tx: &mut Tx,
+    app: &App,
+) -> Result<konbit_core::zone_template::ZoneTemplate> {
+    let chosen = zone_defaults(tx, app).await?;
+    Ok(konbit_core::zone_template::ZoneTemplate {
+        ttl: chosen.ttl,
+        spf: chosen.spf,
+        dmarc: chosen.dmarc,
+        ..app.config.zone_template.clone()
+    })
+}
+
 /// What the action would do now. An unknown profile or account is an
 /// invalid field, so a proposal about nothing is refused when written.
-pub(crate) async fn preview_in(tx: &mut Tx, app: &App, action: &PlatformAction) -> Result<ActionPreview> {
+pub(crate) async fn preview_in(
+    tx: &mut Tx,
+    app: &App,
+    action: &PlatformAction,
+) -> Result<ActionPreview> {
     let unknown = |field: &'static str| {
         AppError::invalid(konbit_core::FieldError::new(
             field,
@@ -105,9 +124,11 @@ pub(crate) async fn preview_in(tx: &mut Tx, app: &App, action: &PlatformAction) 
             for r in Resource::ALL {
                 let (old, new) = (profile.limits.get(r), limits.get(r));
                 if old != new {
-                    preview
-                        .changes
-                        .push(line(r.as_str(), Some(old.to_string()), Some(new.to_string())));
+                    preview.changes.push(line(
+                        r.as_str(),
+                        Some(old.to_string()),
+                        Some(new.to_string()),
+                    ));
                 }
             }
             for (account, name) in tx.accounts_on_profile(*profile_id).await? {
@@ -149,11 +170,22 @@ pub(crate) async fn preview_in(tx: &mut Tx, app: &App, action: &PlatformAction) 
             }
         }
         PlatformAction::LockAccount { account_id, reason } => {
-            let account = tx.account(*account_id).await.map_err(|_| unknown("account_id"))?;
+            let account = tx
+                .account(*account_id)
+                .await
+                .map_err(|_| unknown("account_id"))?;
             preview.target = account.name.to_string();
             preview.changes = vec![
-                line("locked", Some(account.locked.to_string()), Some("true".into())),
-                line("lock_reason", account.lock_reason.clone(), Some(reason.clone())),
+                line(
+                    "locked",
+                    Some(account.locked.to_string()),
+                    Some("true".into()),
+                ),
+                line(
+                    "lock_reason",
+                    account.lock_reason.clone(),
+                    Some(reason.clone()),
+                ),
             ];
             if account.locked {
                 preview.problems.push(PreviewProblem::AlreadySo {
@@ -162,7 +194,10 @@ pub(crate) async fn preview_in(tx: &mut Tx, app: &App, action: &PlatformAction) 
             }
         }
         PlatformAction::UnlockAccount { account_id } => {
-            let account = tx.account(*account_id).await.map_err(|_| unknown("account_id"))?;
+            let account = tx
+                .account(*account_id)
+                .await
+                .map_err(|_| unknown("account_id"))?;
             preview.target = account.name.to_string();
             preview.changes.push(line(
                 "locked",
@@ -176,7 +211,10 @@ pub(crate) async fn preview_in(tx: &mut Tx, app: &App, action: &PlatformAction) 
             }
         }
         PlatformAction::RemoveAccount { account_id } => {
-            let account = tx.account(*account_id).await.map_err(|_| unknown("account_id"))?;
+            let account = tx
+                .account(*account_id)
+                .await
+                .map_err(|_| unknown("account_id"))?;
             preview.target = account.name.to_string();
             preview.changes.push(line(
                 "deleted",
@@ -204,6 +242,19 @@ pub(crate) async fn preview_in(tx: &mut Tx, app: &App, action: &PlatformAction) 
         }
     }
     Ok(preview)
+}
+
+/// The action that puts an account's lock back as it was.
+fn lock_state_of(account: &konbit_core::model::Account) -> PlatformAction {
+    match &account.lock_reason {
+        Some(reason) if account.locked => PlatformAction::LockAccount {
+            account_id: account.id,
+            reason: reason.clone(),
+        },
+        _ => PlatformAction::UnlockAccount {
+            account_id: account.id,
+        },
+    }
 }
 
 /// Applies the action as `actor` inside `tx` and returns its undo.
@@ -265,32 +316,19 @@ pub(crate) async fn apply_in(
         }
         PlatformAction::LockAccount { account_id, reason } => {
             let old = tx.account(*account_id).await?;
-            AccountService::set_locked_in(tx, actor, *account_id, Some(reason.clone()), now).await?;
-            Ok(match old.lock_reason {
-                Some(reason) if old.locked => PlatformAction::LockAccount {
-                    account_id: *account_id,
-                    reason,
-                },
-                _ => PlatformAction::UnlockAccount {
-                    account_id: *account_id,
-                },
-            })
+            AccountService::set_locked_in(tx, actor, *account_id, Some(reason.clone()), now)
+                .await?;
+            Ok(lock_state_of(&old))
         }
         PlatformAction::UnlockAccount { account_id } => {
             let old = tx.account(*account_id).await?;
             AccountService::set_locked_in(tx, actor, *account_id, None, now).await?;
-            Ok(match old.lock_reason {
-                Some(reason) if old.locked => PlatformAction::LockAccount {
-                    account_id: *account_id,
-                    reason,
-                },
-                _ => PlatformAction::UnlockAccount {
-                    account_id: *account_id,
-                },
-            })
+            Ok(lock_state_of(&old))
         }
         PlatformAction::RemoveAccount { account_id } => {
-            app.accounts().delete_in(tx, actor, *account_id, now).await?;
+            app.accounts()
+                .delete_in(tx, actor, *account_id, now)
+                .await?;
             // Restoring is the admins' call (from the account page) during
             // the grace period; there is no undo of an undo.
             Ok(PlatformAction::RemoveAccount {
@@ -329,4 +367,3 @@ pub(crate) async fn apply_in(
         }
     }
 }
-

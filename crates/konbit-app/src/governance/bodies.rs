@@ -105,7 +105,10 @@ impl GovernanceService<'_> {
         let old_members = tx.body_members(id).await?;
         let (name, people) = validate(&mut tx, &input).await?;
         if input.rules.body != old.rules.body {
-            return Err(AppError::invalid(FieldError::new("kind", Rule::UnknownChoice)));
+            return Err(AppError::invalid(FieldError::new(
+                "kind",
+                Rule::UnknownChoice,
+            )));
         }
         tx.update_body(id, &name, &input.rules, now)
             .await

@@ -67,11 +67,10 @@ impl GovernanceService<'_> {
     pub async fn decisions(&self, before: Option<i64>, limit: i64) -> Result<DecisionPage> {
         let mut tx = self.app.store.read().await?;
         let entries = tx.decisions(before, limit).await?;
-        let head = tx
-            .decisions(None, 1)
-            .await?
-            .first()
-            .map_or_else(|| konbit_core::audit::GENESIS.to_owned(), |e| e.hash.clone());
+        let head = tx.decisions(None, 1).await?.first().map_or_else(
+            || konbit_core::audit::GENESIS.to_owned(),
+            |e| e.hash.clone(),
+        );
         let next_before = if i64::try_from(entries.len()).unwrap_or(0) >= limit.clamp(1, 500) {
             entries.last().map(|e| e.id)
         } else {

@@ -108,7 +108,10 @@ impl GovernanceService<'_> {
         let mut mails = Vec::new();
         let audit_action = match record.proposal.stage().clone() {
             Stage::Discussion { ends_at, .. } if now >= ends_at => {
-                if !self.open_vote(&mut tx, &mut record, now, &mut mails).await? {
+                if !self
+                    .open_vote(&mut tx, &mut record, now, &mut mails)
+                    .await?
+                {
                     tx.save_proposal(&record, now).await?;
                     self.app.commit(tx).await?;
                     return Ok(None);
@@ -125,7 +128,8 @@ impl GovernanceService<'_> {
             }
             Stage::Voting { .. } => {
                 report.votes_closed += 1;
-                self.close_vote(&mut tx, &mut record, now, &mut mails).await?
+                self.close_vote(&mut tx, &mut record, now, &mut mails)
+                    .await?
             }
             Stage::Closed { .. } if record.proposal.may_apply(now) => {
                 match self.apply(&mut tx, &mut record, now).await {
@@ -255,7 +259,10 @@ impl GovernanceService<'_> {
                 if let Stage::Discussion { ends_at, .. } = record.proposal.stage() {
                     record.due_at = Some(*ends_at);
                 }
-                mails.extend(self.to_electorate(tx, record, NoticeKind::AnotherRound).await?);
+                mails.extend(
+                    self.to_electorate(tx, record, NoticeKind::AnotherRound)
+                        .await?,
+                );
                 Ok("proposal_consent_round_blocked")
             }
             CountVerdict::FallBackToVote { threshold } => {
@@ -304,8 +311,15 @@ impl GovernanceService<'_> {
         record.action_error = Some(error.to_string());
         record.due_at = None;
         tx.save_proposal(&record, now).await?;
-        self.audit_change(&mut tx, &Actor::system(), "decision_apply_failed", &old, &record, now)
-            .await?;
+        self.audit_change(
+            &mut tx,
+            &Actor::system(),
+            "decision_apply_failed",
+            &old,
+            &record,
+            now,
+        )
+        .await?;
         self.app.commit(tx).await?;
         tracing::warn!(proposal = %id, error = %error, "an adopted decision could not be applied");
         Ok(())
@@ -318,9 +332,11 @@ impl GovernanceService<'_> {
         let now = crate::now();
         let mut tx = self.app.store.write().await?;
         let mut record = tx.proposal(id).await?;
-        let (Stage::Applied { .. }, Some(undo), None) =
-            (record.proposal.stage(), record.undo.clone(), record.rolled_back_at)
-        else {
+        let (Stage::Applied { .. }, Some(undo), None) = (
+            record.proposal.stage(),
+            record.undo.clone(),
+            record.rolled_back_at,
+        ) else {
             return Err(AppError::Conflict {
                 code: konbit_core::ErrorCode::WrongStage,
                 detail: "only an applied decision with an action can be rolled back, once".into(),

@@ -14,6 +14,7 @@ mod notify;
 mod proposals;
 mod votes;
 
+pub(crate) use actions::zone_template;
 pub use actions::{ActionPreview, PreviewLine, PreviewProblem};
 pub use bodies::BodyInput;
 pub use decisions::DecisionPage;

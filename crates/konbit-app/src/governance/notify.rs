@@ -5,8 +5,8 @@
 
 use super::GovernanceService;
 use super::proposals::{frozen_voters, voter_label};
-use crate::secret::{random_token, sha256_hex};
 use crate::Result;
+use crate::secret::{random_token, sha256_hex};
 use konbit_core::governance::proposal::{Stage, StageKind};
 use konbit_core::governance::record::ProposalRecord;
 use konbit_core::governance::voter::Voter;
@@ -118,7 +118,10 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
             vec![
                 format!("Bonjour {},", out.to.display_name),
                 String::new(),
-                format!("Le vote sur « {} » ({}) est ouvert jusqu'au {closes}.", n.title, n.body_name),
+                format!(
+                    "Le vote sur « {} » ({}) est ouvert jusqu'au {closes}.",
+                    n.title, n.body_name
+                ),
                 format!("Vous votez pour : {}.", out.voter_label),
             ],
         ),
@@ -127,7 +130,10 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
             vec![
                 format!("Hello {},", out.to.display_name),
                 String::new(),
-                format!("The vote on \"{}\" ({}) is open until {closes}.", n.title, n.body_name),
+                format!(
+                    "The vote on \"{}\" ({}) is open until {closes}.",
+                    n.title, n.body_name
+                ),
                 format!("You vote for: {}.", out.voter_label),
             ],
         ),
@@ -136,7 +142,10 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
             vec![
                 format!("Bonjour {},", out.to.display_name),
                 String::new(),
-                format!("Vous n'avez pas encore voté sur « {} » ; le vote se termine le {closes}.", n.title),
+                format!(
+                    "Vous n'avez pas encore voté sur « {} » ; le vote se termine le {closes}.",
+                    n.title
+                ),
                 format!("Vous votez pour : {}.", out.voter_label),
             ],
         ),
@@ -145,7 +154,10 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
             vec![
                 format!("Hello {},", out.to.display_name),
                 String::new(),
-                format!("You have not voted on \"{}\" yet; the vote closes on {closes}.", n.title),
+                format!(
+                    "You have not voted on \"{}\" yet; the vote closes on {closes}.",
+                    n.title
+                ),
                 format!("You vote for: {}.", out.voter_label),
             ],
         ),
@@ -180,7 +192,10 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
             vec![
                 format!("Bonjour {},", out.to.display_name),
                 String::new(),
-                format!("Des blocages subsistent sur « {} » : la discussion reprend avant un nouveau tour.", n.title),
+                format!(
+                    "Des blocages subsistent sur « {} » : la discussion reprend avant un nouveau tour.",
+                    n.title
+                ),
             ],
         ),
         (NoticeKind::AnotherRound, false) => (
@@ -188,7 +203,10 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
             vec![
                 format!("Hello {},", out.to.display_name),
                 String::new(),
-                format!("Blocks remain on \"{}\": discussion resumes before another round.", n.title),
+                format!(
+                    "Blocks remain on \"{}\": discussion resumes before another round.",
+                    n.title
+                ),
             ],
         ),
     };
@@ -278,20 +296,30 @@ impl GovernanceService<'_> {
         Ok(out)
     }
 
-    pub(crate) async fn vote_opened(&self, tx: &mut Tx, record: &ProposalRecord) -> Result<Vec<Outgoing>> {
+    pub(crate) async fn vote_opened(
+        &self,
+        tx: &mut Tx,
+        record: &ProposalRecord,
+    ) -> Result<Vec<Outgoing>> {
         let voters = frozen_voters(record).to_vec();
-        self.with_links(tx, record, &voters, NoticeKind::VoteOpened).await
+        self.with_links(tx, record, &voters, NoticeKind::VoteOpened)
+            .await
     }
 
     /// Only to the voters who have not voted in this round.
-    pub(crate) async fn reminders(&self, tx: &mut Tx, record: &ProposalRecord) -> Result<Vec<Outgoing>> {
+    pub(crate) async fn reminders(
+        &self,
+        tx: &mut Tx,
+        record: &ProposalRecord,
+    ) -> Result<Vec<Outgoing>> {
         let voted = tx.participants(record.id, record.spec.round).await?;
         let pending: Vec<Voter> = frozen_voters(record)
             .iter()
             .filter(|v| !voted.contains(v))
             .copied()
             .collect();
-        self.with_links(tx, record, &pending, NoticeKind::ClosesSoon).await
+        self.with_links(tx, record, &pending, NoticeKind::ClosesSoon)
+            .await
     }
 
     pub(crate) async fn to_electorate(
@@ -320,7 +348,10 @@ impl GovernanceService<'_> {
     pub(crate) async fn send(&self, outgoing: Vec<Outgoing>) -> u32 {
         let Some(smtp) = self.app.config.smtp.clone() else {
             if !outgoing.is_empty() {
-                tracing::warn!(count = outgoing.len(), "no [smtp] relay is configured: governance notices were not sent");
+                tracing::warn!(
+                    count = outgoing.len(),
+                    "no [smtp] relay is configured: governance notices were not sent"
+                );
             }
             return 0;
         };
@@ -330,18 +361,16 @@ impl GovernanceService<'_> {
             let mail = render(out, &base);
             match crate::mail::send(&smtp, &mail.to, &mail.subject, &mail.body).await {
                 Ok(()) => sent += 1,
-                Err(e) => tracing::warn!(to = %mail.to, error = %e, "a governance notice was not sent"),
+                Err(e) => {
+                    tracing::warn!(to = %mail.to, error = %e, "a governance notice was not sent")
+                }
             }
         }
         sent
     }
 
     fn public_base(&self) -> String {
-        self.app
-            .config
-            .public_url
-            .trim_end_matches('/')
-            .to_owned()
+        self.app.config.public_url.trim_end_matches('/').to_owned()
     }
 
     /// The digest: open votes, the decisions since the last digest, and the
@@ -365,11 +394,10 @@ impl GovernanceService<'_> {
             .into_iter()
             .filter(|d| d.at > last.max(now - DIGEST_EVERY_SECS))
             .collect();
-        let head = tx
-            .decisions(None, 1)
-            .await?
-            .first()
-            .map_or_else(|| konbit_core::audit::GENESIS.to_owned(), |e| e.hash.clone());
+        let head = tx.decisions(None, 1).await?.first().map_or_else(
+            || konbit_core::audit::GENESIS.to_owned(),
+            |e| e.hash.clone(),
+        );
         let mut people: BTreeMap<UserId, Recipient> = BTreeMap::new();
         for id in tx.voting_people().await? {
             if let Ok(r) = tx.recipient(id).await {
@@ -396,25 +424,52 @@ impl GovernanceService<'_> {
                     format!("Hello {},", to.display_name)
                 },
                 String::new(),
-                if fr { "Votes en cours :".into() } else { "Open votes:".to_owned() },
+                if fr {
+                    "Votes en cours :".into()
+                } else {
+                    "Open votes:".to_owned()
+                },
             ];
-            for p in open.iter().filter(|p| p.proposal.stage().kind() == StageKind::Voting) {
+            for p in open
+                .iter()
+                .filter(|p| p.proposal.stage().kind() == StageKind::Voting)
+            {
                 let closes = match p.proposal.stage() {
                     Stage::Voting { vote } => date(vote.closes_at),
                     _ => String::new(),
                 };
-                lines.push(format!("- {} ({}) → {closes}: {base}/governance/proposals/{}", p.proposal.title(), p.body_name, p.id));
+                lines.push(format!(
+                    "- {} ({}) → {closes}: {base}/governance/proposals/{}",
+                    p.proposal.title(),
+                    p.body_name,
+                    p.id
+                ));
             }
             if open.is_empty() {
-                lines.push(if fr { "- aucun".into() } else { "- none".into() });
+                lines.push(if fr {
+                    "- aucun".into()
+                } else {
+                    "- none".into()
+                });
             }
             lines.push(String::new());
-            lines.push(if fr { "Décisions récentes :".into() } else { "Recent decisions:".into() });
+            lines.push(if fr {
+                "Décisions récentes :".into()
+            } else {
+                "Recent decisions:".into()
+            });
             for d in &recent {
-                lines.push(format!("- #{} {} — {} ({})", d.id, d.title, d.outcome, d.event));
+                lines.push(format!(
+                    "- #{} {} — {} ({})",
+                    d.id, d.title, d.outcome, d.event
+                ));
             }
             if recent.is_empty() {
-                lines.push(if fr { "- aucune".into() } else { "- none".into() });
+                lines.push(if fr {
+                    "- aucune".into()
+                } else {
+                    "- none".into()
+                });
             }
             lines.push(String::new());
             lines.push(if fr {
@@ -433,7 +488,8 @@ impl GovernanceService<'_> {
                 "[Konbit] Governance digest"
             };
             if let Some(smtp) = &smtp {
-                match crate::mail::send(smtp, &to.email, subject, &(lines.join("\n") + "\n")).await {
+                match crate::mail::send(smtp, &to.email, subject, &(lines.join("\n") + "\n")).await
+                {
                     Ok(()) => sent += 1,
                     Err(e) => tracing::warn!(to = %to.email, error = %e, "the digest was not sent"),
                 }
@@ -445,4 +501,3 @@ impl GovernanceService<'_> {
         Ok(Some(sent))
     }
 }
-

@@ -11,7 +11,7 @@ use crate::{AppError, Audit, Fields, Result, audit, json, now};
 use konbit_core::authz::{Action, Actor};
 use konbit_core::governance::action::{PlatformAction, check_text};
 use konbit_core::governance::ballot::{BallotContent, CountSpec, parse_options};
-use konbit_core::governance::decision_log::DecisionEntry;
+use konbit_core::governance::decision_log::{DecisionEntry, DecisionEvent};
 use konbit_core::governance::proposal::{Proposal, Stage, StageKind};
 use konbit_core::governance::record::{Body, Comment, ProposalRecord};
 use konbit_core::governance::rules::{BodyKind, Method, Proposers};
@@ -104,11 +104,7 @@ pub(crate) async fn may_propose(tx: &mut Tx, actor: &Actor, body: &Body) -> Resu
             let mut on_board = false;
             for b in tx.bodies().await? {
                 if b.rules.body == BodyKind::Board
-                    && tx
-                        .body_members(b.id)
-                        .await?
-                        .iter()
-                        .any(|m| m.user_id == me)
+                    && tx.body_members(b.id).await?.iter().any(|m| m.user_id == me)
                 {
                     on_board = true;
                     break;
@@ -189,17 +185,24 @@ impl GovernanceService<'_> {
         let mut tx = self.app.store.read().await?;
         let mut list = tx.proposals(body, stage.as_deref()).await?;
         // A draft is its author's until discussion opens.
-        list.retain(|p| p.proposal.stage().kind() != StageKind::Draft || is_author_or_admin(actor, p));
+        list.retain(|p| {
+            p.proposal.stage().kind() != StageKind::Draft || is_author_or_admin(actor, p)
+        });
         Ok(list)
     }
 
-    pub async fn create_proposal(&self, actor: &Actor, input: ProposalInput) -> Result<ProposalRecord> {
+    pub async fn create_proposal(
+        &self,
+        actor: &Actor,
+        input: ProposalInput,
+    ) -> Result<ProposalRecord> {
         check(actor, Action::TakePartInGovernance)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
-        let body = tx.body(input.body_id).await.map_err(|_| {
-            AppError::invalid(FieldError::new("body_id", Rule::UnknownChoice))
-        })?;
+        let body = tx
+            .body(input.body_id)
+            .await
+            .map_err(|_| AppError::invalid(FieldError::new("body_id", Rule::UnknownChoice)))?;
         if !may_propose(&mut tx, actor, &body).await? {
             return Err(konbit_core::Denied::Forbidden.into());
         }
@@ -286,6 +289,37 @@ impl GovernanceService<'_> {
         Ok(record)
     }
 
+    /// A step only the author (or an admin) may take: `step` changes the
+    /// record, which is then saved and audited in the same transaction.
+    async fn author_step(
+        &self,
+        actor: &Actor,
+        id: ProposalId,
+        audit_action: &str,
+        step: impl FnOnce(&mut ProposalRecord, &Body, i64) -> Result<()>,
+    ) -> Result<ProposalRecord> {
+        check(actor, Action::TakePartInGovernance)?;
+        let now = now();
+        let mut tx = self.app.store.write().await?;
+        let mut record = self.visible(&mut tx, actor, id).await?;
+        if !is_author_or_admin(actor, &record) {
+            return Err(konbit_core::Denied::Forbidden.into());
+        }
+        let body = tx.body(record.body_id).await?;
+        let old = record.clone();
+        step(&mut record, &body, now)?;
+        tx.save_proposal(&record, now).await?;
+        let withdrawn_in_public = record.proposal.stage().kind() == StageKind::Withdrawn
+            && old.proposal.stage().kind() != StageKind::Draft;
+        if withdrawn_in_public {
+            super::decisions::log(&mut tx, &record, DecisionEvent::Withdrawn, None, now).await?;
+        }
+        self.audit_change(&mut tx, actor, audit_action, &old, &record, now)
+            .await?;
+        self.app.commit(tx).await?;
+        Ok(record)
+    }
+
     /// Amends the text (and options) while it is a draft or under
     /// discussion; refused once voting opened.
     pub async fn edit_proposal(
@@ -296,78 +330,53 @@ impl GovernanceService<'_> {
         text: &str,
         options: Option<Vec<String>>,
     ) -> Result<ProposalRecord> {
-        check(actor, Action::TakePartInGovernance)?;
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let mut record = self.visible(&mut tx, actor, id).await?;
-        if !is_author_or_admin(actor, &record) {
-            return Err(konbit_core::Denied::Forbidden.into());
-        }
-        let mut f = Fields::default();
-        text_fields(&mut f, title, text);
-        let options = match options {
-            Some(raw) => f.check(parse_options(record.spec.method, &raw)),
-            None => Some(record.spec.options.clone()),
-        };
-        f.finish()?;
-        let old = record.clone();
-        record.proposal = record
-            .proposal
-            .edit(title.trim().to_owned(), text.trim().to_owned())
-            .map_err(lifecycle_error)?;
-        record.spec.options = options.unwrap_or_default();
-        tx.save_proposal(&record, now).await?;
-        self.audit_change(&mut tx, actor, "proposal_edited", &old, &record, now)
-            .await?;
-        self.app.commit(tx).await?;
-        Ok(record)
+        self.author_step(actor, id, "proposal_edited", |record, _, _| {
+            let mut f = Fields::default();
+            text_fields(&mut f, title, text);
+            let options = match options {
+                Some(raw) => f.check(parse_options(record.spec.method, &raw)),
+                None => Some(record.spec.options.clone()),
+            };
+            f.finish()?;
+            record.proposal = record
+                .proposal
+                .edit(title.trim().to_owned(), text.trim().to_owned())
+                .map_err(lifecycle_error)?;
+            record.spec.options = options.unwrap_or_default();
+            Ok(())
+        })
+        .await
     }
 
     /// Opens the discussion; the vote opens by itself when it ends.
     pub async fn start_discussion(&self, actor: &Actor, id: ProposalId) -> Result<ProposalRecord> {
-        check(actor, Action::TakePartInGovernance)?;
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let mut record = self.visible(&mut tx, actor, id).await?;
-        if !is_author_or_admin(actor, &record) {
-            return Err(konbit_core::Denied::Forbidden.into());
-        }
-        let body = tx.body(record.body_id).await?;
-        let old = record.clone();
-        record.proposal = record
-            .proposal
-            .open_discussion(&body.rules, now)
-            .map_err(lifecycle_error)?;
-        if let Stage::Discussion { ends_at, .. } = record.proposal.stage() {
-            record.due_at = Some(*ends_at);
-        }
-        tx.save_proposal(&record, now).await?;
-        self.audit_change(&mut tx, actor, "proposal_discussion_opened", &old, &record, now)
-            .await?;
-        self.app.commit(tx).await?;
-        Ok(record)
+        self.author_step(
+            actor,
+            id,
+            "proposal_discussion_opened",
+            |record, body, now| {
+                record.proposal = record
+                    .proposal
+                    .open_discussion(&body.rules, now)
+                    .map_err(lifecycle_error)?;
+                if let Stage::Discussion { ends_at, .. } = record.proposal.stage() {
+                    record.due_at = Some(*ends_at);
+                }
+                Ok(())
+            },
+        )
+        .await
     }
 
+    /// Before the vote only; a proposal withdrawn in public leaves an
+    /// entry in the decision log.
     pub async fn withdraw(&self, actor: &Actor, id: ProposalId) -> Result<ProposalRecord> {
-        check(actor, Action::TakePartInGovernance)?;
-        let now = now();
-        let mut tx = self.app.store.write().await?;
-        let mut record = self.visible(&mut tx, actor, id).await?;
-        if !is_author_or_admin(actor, &record) {
-            return Err(konbit_core::Denied::Forbidden.into());
-        }
-        let was_public = record.proposal.stage().kind() != StageKind::Draft;
-        let old = record.clone();
-        record.proposal = record.proposal.withdraw(now).map_err(lifecycle_error)?;
-        record.due_at = None;
-        tx.save_proposal(&record, now).await?;
-        if was_public {
-            super::decisions::log(&mut tx, &record, konbit_core::governance::decision_log::DecisionEvent::Withdrawn, None, now).await?;
-        }
-        self.audit_change(&mut tx, actor, "proposal_withdrawn", &old, &record, now)
-            .await?;
-        self.app.commit(tx).await?;
-        Ok(record)
+        self.author_step(actor, id, "proposal_withdrawn", |record, _, now| {
+            record.proposal = record.proposal.withdraw(now).map_err(lifecycle_error)?;
+            record.due_at = None;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn comment(&self, actor: &Actor, id: ProposalId, body: &str) -> Result<Comment> {
@@ -449,7 +458,15 @@ impl GovernanceService<'_> {
             }
         }
         let preview = match &record.action {
-            Some(action) if matches!(stage, StageKind::Draft | StageKind::Discussion | StageKind::Voting | StageKind::Closed) => {
+            Some(action)
+                if matches!(
+                    stage,
+                    StageKind::Draft
+                        | StageKind::Discussion
+                        | StageKind::Voting
+                        | StageKind::Closed
+                ) =>
+            {
                 preview_in(&mut tx, self.app, action).await.ok()
             }
             _ => None,
@@ -464,9 +481,10 @@ impl GovernanceService<'_> {
         .is_ok();
         let (discussion_ends_at, vote_opens_at, vote_closes_at) = match record.proposal.stage() {
             Stage::Discussion { ends_at, .. } => (Some(*ends_at), Some(*ends_at), None),
-            Stage::Voting { vote } | Stage::Closed { vote, .. } | Stage::Applied { vote, .. } | Stage::Rejected { vote, .. } => {
-                (None, Some(vote.opened_at), Some(vote.closes_at))
-            }
+            Stage::Voting { vote }
+            | Stage::Closed { vote, .. }
+            | Stage::Applied { vote, .. }
+            | Stage::Rejected { vote, .. } => (None, Some(vote.opened_at), Some(vote.closes_at)),
             _ => (None, None, None),
         };
         Ok(ProposalView {
@@ -477,8 +495,12 @@ impl GovernanceService<'_> {
             comments,
             ballots,
             my_voters,
-            may_edit: taking_part && author && matches!(stage, StageKind::Draft | StageKind::Discussion),
-            may_withdraw: taking_part && author && matches!(stage, StageKind::Draft | StageKind::Discussion),
+            may_edit: taking_part
+                && author
+                && matches!(stage, StageKind::Draft | StageKind::Discussion),
+            may_withdraw: taking_part
+                && author
+                && matches!(stage, StageKind::Draft | StageKind::Discussion),
             may_start_discussion: taking_part && author && stage == StageKind::Draft,
             may_comment: taking_part && matches!(stage, StageKind::Discussion | StageKind::Voting),
             may_roll_back: actor.is_admin
@@ -504,7 +526,8 @@ impl GovernanceService<'_> {
         id: ProposalId,
     ) -> Result<ProposalRecord> {
         let record = tx.proposal(id).await?;
-        if record.proposal.stage().kind() == StageKind::Draft && !is_author_or_admin(actor, &record) {
+        if record.proposal.stage().kind() == StageKind::Draft && !is_author_or_admin(actor, &record)
+        {
             return Err(AppError::NotFound);
         }
         Ok(record)

@@ -65,7 +65,12 @@ impl GovernanceService<'_> {
         }
     }
 
-    pub async fn cast_ballot(&self, actor: &Actor, id: ProposalId, input: BallotInput) -> Result<()> {
+    pub async fn cast_ballot(
+        &self,
+        actor: &Actor,
+        id: ProposalId,
+        input: BallotInput,
+    ) -> Result<()> {
         check(actor, Action::TakePartInGovernance)?;
         let now = now();
         let mut tx = self.app.store.write().await?;
@@ -145,7 +150,11 @@ impl GovernanceService<'_> {
             tx,
             actor,
             Audit {
-                action: if replaced { "ballot_changed" } else { "ballot_cast" },
+                action: if replaced {
+                    "ballot_changed"
+                } else {
+                    "ballot_cast"
+                },
                 kind: PROPOSAL_KIND,
                 id: record.id.to_string(),
                 account: None,
@@ -181,7 +190,12 @@ impl GovernanceService<'_> {
 
     /// Casts the ballot of a one-time link and uses the link up. A link
     /// works for its voter, in its round, until the vote closes.
-    pub async fn vote_by_link(&self, token: &str, text_hash: &str, content: BallotContent) -> Result<()> {
+    pub async fn vote_by_link(
+        &self,
+        token: &str,
+        text_hash: &str,
+        content: BallotContent,
+    ) -> Result<()> {
         let now = now();
         let mut tx = self.app.store.write().await?;
         let (link, record) = live_link(&mut tx, token, now).await?;
@@ -202,8 +216,16 @@ impl GovernanceService<'_> {
             content,
             voter: Some(link.voter),
         };
-        self.file_ballot(&mut tx, &actor, &record, link.voter, Some(person.id), &input, now)
-            .await?;
+        self.file_ballot(
+            &mut tx,
+            &actor,
+            &record,
+            link.voter,
+            Some(person.id),
+            &input,
+            now,
+        )
+        .await?;
         if !tx.use_vote_link(&sha256_hex(token), now).await? {
             return Err(AppError::InvalidLink);
         }

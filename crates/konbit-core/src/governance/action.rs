@@ -202,7 +202,11 @@ mod tests {
             spf: spf.into(),
             dmarc: dmarc.into(),
         };
-        assert!(with("v=spf1 mx -all", "v=DMARC1; p=reject", 3600).validate().is_ok());
+        assert!(
+            with("v=spf1 mx -all", "v=DMARC1; p=reject", 3600)
+                .validate()
+                .is_ok()
+        );
         for (spf, dmarc, ttl) in [
             ("v=spf1 mx\" -all", "v=DMARC1; p=reject", 3600),
             ("v=spf1 mx\n-all", "v=DMARC1; p=reject", 3600),
@@ -211,7 +215,10 @@ mod tests {
             ("v=spf1 mx -all", "p=reject", 3600),
             ("v=spf1 mx -all", "v=DMARC1", 10),
         ] {
-            assert!(with(spf, dmarc, ttl).validate().is_err(), "{spf:?} {dmarc:?} {ttl}");
+            assert!(
+                with(spf, dmarc, ttl).validate().is_err(),
+                "{spf:?} {dmarc:?} {ttl}"
+            );
         }
     }
 
@@ -231,6 +238,9 @@ mod tests {
         };
         let json = serde_json::to_string(&action).unwrap();
         assert_eq!(json, r#"{"kind":"unlock_account","account_id":4}"#);
-        assert_eq!(serde_json::from_str::<PlatformAction>(&json).unwrap(), action);
+        assert_eq!(
+            serde_json::from_str::<PlatformAction>(&json).unwrap(),
+            action
+        );
     }
 }

@@ -24,13 +24,23 @@ pub const MAX_OPTION_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum BallotContent {
-    YesNo { choice: Choice },
-    Consent { response: ConsentResponse },
+    YesNo {
+        choice: Choice,
+    },
+    Consent {
+        response: ConsentResponse,
+    },
     /// Groups of options from most to least preferred; the status quo is
     /// one of the candidates and may be ranked like any other.
-    Schulze { ranking: Vec<Vec<String>> },
-    Approval { approved: Vec<String> },
-    TimePoll { answers: Vec<SlotAnswer> },
+    Schulze {
+        ranking: Vec<Vec<String>>,
+    },
+    Approval {
+        approved: Vec<String>,
+    },
+    TimePoll {
+        answers: Vec<SlotAnswer>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,10 +211,14 @@ pub enum Tally {
 pub enum CountVerdict {
     Decided(Decision),
     /// Consent: blocks remain and another round is allowed.
-    AnotherRound { round: u32 },
+    AnotherRound {
+        round: u32,
+    },
     /// Consent: blocks remain after the last round; a vote with this
     /// threshold decides.
-    FallBackToVote { threshold: Threshold },
+    FallBackToVote {
+        threshold: Threshold,
+    },
 }
 
 /// How a vote is counted, fixed when it opens.

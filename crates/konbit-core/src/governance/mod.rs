@@ -9,7 +9,7 @@ pub mod ballot;
 pub mod counting;
 pub mod decision_log;
 pub mod proposal;
+pub mod record;
 pub mod rules;
 pub mod schulze;
 pub mod voter;
-pub mod record;

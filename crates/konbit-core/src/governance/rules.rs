@@ -122,7 +122,11 @@ impl DecisionRules {
             default_method: Method::YesNo,
             yes_no: YesNoRules {
                 quorum: Quorum::Fraction {
-                    bound: if assembly { Bound::AtLeast } else { Bound::MoreThan },
+                    bound: if assembly {
+                        Bound::AtLeast
+                    } else {
+                        Bound::MoreThan
+                    },
                     numerator: 1,
                     denominator: if assembly { 3 } else { 2 },
                 },

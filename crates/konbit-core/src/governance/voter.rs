@@ -64,7 +64,15 @@ mod tests {
         for voter in [Voter::Account(AccountId(12)), Voter::Person(UserId(5))] {
             assert_eq!(Voter::parse(&voter.key()), Some(voter));
         }
-        for bad in ["account:", "account:+1", "account:-1", "person: 5", "admin:1", "5", ""] {
+        for bad in [
+            "account:",
+            "account:+1",
+            "account:-1",
+            "person: 5",
+            "admin:1",
+            "5",
+            "",
+        ] {
             assert_eq!(Voter::parse(bad), None, "{bad:?}");
         }
     }

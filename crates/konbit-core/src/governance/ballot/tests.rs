@@ -162,7 +162,10 @@ fn approval_and_time_poll_name_their_winners() {
         },
     ];
     let (tally, verdict) = count(&s, 3, &ballots).unwrap();
-    let Tally::Approval { count: approvals, .. } = tally else {
+    let Tally::Approval {
+        count: approvals, ..
+    } = tally
+    else {
         panic!("not an approval tally");
     };
     assert_eq!(approvals.winners, ["b"]);
@@ -203,6 +206,9 @@ fn ballots_round_trip_through_their_stored_json() {
         },
     ] {
         let json = serde_json::to_string(&ballot).unwrap();
-        assert_eq!(serde_json::from_str::<BallotContent>(&json).unwrap(), ballot);
+        assert_eq!(
+            serde_json::from_str::<BallotContent>(&json).unwrap(),
+            ballot
+        );
     }
 }

@@ -206,7 +206,11 @@ fn problems_serialize_as_tagged_data() {
 
 #[test]
 fn every_body_kind_starts_with_valid_rules() {
-    for kind in [BodyKind::GeneralAssembly, BodyKind::Board, BodyKind::Committee] {
+    for kind in [
+        BodyKind::GeneralAssembly,
+        BodyKind::Board,
+        BodyKind::Committee,
+    ] {
         let rules = DecisionRules::default_for(kind);
         assert_eq!(rules.validate(), Ok(()), "{kind:?}");
         assert_eq!(rules.body, kind);
