@@ -22,6 +22,10 @@ const FR: &str = concat!(
     include_str!("../locales/fr/lists.ftl"),
     "\n",
     include_str!("../locales/fr/lists_public.ftl"),
+    "\n",
+    include_str!("../locales/fr/governance_errors.ftl"),
+    "\n",
+    include_str!("../locales/fr/governance.ftl"),
 );
 const EN: &str = concat!(
     include_str!("../locales/en/main.ftl"),
@@ -37,6 +41,10 @@ const EN: &str = concat!(
     include_str!("../locales/en/lists.ftl"),
     "\n",
     include_str!("../locales/en/lists_public.ftl"),
+    "\n",
+    include_str!("../locales/en/governance_errors.ftl"),
+    "\n",
+    include_str!("../locales/en/governance.ftl"),
 );
 
 pub struct Catalog {

@@ -116,6 +116,7 @@ fn start_agent(
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Workers {
     tasks.push(tokio::spawn(housekeeping(app.clone())));
+    tasks.push(tokio::spawn(governance(app.clone())));
     if config.mail.enabled {
         tasks.push(tokio::spawn(mail_usage(app.clone(), config.mail_target())));
     }
@@ -237,6 +238,56 @@ async fn certificates_due(app: App) {
             Ok(n) if n > 0 => tracing::info!(count = n, "certificates queued for renewal or retry"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "queueing due certificates failed"),
+        }
+    }
+}
+
+/// How long one governance step may take before it is given up (it runs
+/// again at the next tick; each proposal moves in its own transaction).
+const GOVERNANCE_STEP_LIMIT: Duration = Duration::from_secs(120);
+
+/// Every 30 seconds: move the proposals that are due (open votes whose
+/// discussion ended, remind, count closed votes, apply adopted actions
+/// after their appeal window), then send the weekly digest when a week
+/// has passed (the service decides).
+async fn governance(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let gov = app.governance();
+        match tokio::time::timeout(GOVERNANCE_STEP_LIMIT, gov.tick(konbit_app::now())).await {
+            Ok(Ok(report)) if report != konbit_app::governance::TickReport::default() => {
+                tracing::info!(
+                    votes_opened = report.votes_opened,
+                    reminders_sent = report.reminders_sent,
+                    votes_closed = report.votes_closed,
+                    applied = report.applied,
+                    failed = report.failed,
+                    mails = report.mails,
+                    "governance step"
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the governance step failed"),
+            Err(_) => tracing::warn!(
+                "the governance step took longer than {} s; it runs again at the next tick",
+                GOVERNANCE_STEP_LIMIT.as_secs()
+            ),
+        }
+        match tokio::time::timeout(
+            GOVERNANCE_STEP_LIMIT,
+            gov.send_digest(konbit_app::now(), false),
+        )
+        .await
+        {
+            Ok(Ok(Some(sent))) => tracing::info!(sent, "governance digest sent"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the governance digest failed"),
+            Err(_) => tracing::warn!(
+                "the governance digest took longer than {} s",
+                GOVERNANCE_STEP_LIMIT.as_secs()
+            ),
         }
     }
 }

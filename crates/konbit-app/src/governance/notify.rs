@@ -377,15 +377,29 @@ impl GovernanceService<'_> {
     /// log's head hash, to every person who votes somewhere. Sent when a
     /// week has passed since the last one (or at once with `force`).
     pub async fn send_digest(&self, now: i64, force: bool) -> Result<Option<u32>> {
-        let mut tx = self.app.store.write().await?;
-        let last: i64 = tx
-            .setting(DIGEST_LAST)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        if !force && now - last < DIGEST_EVERY_SECS {
+        // The housekeeping asks every 30 s: a read answers "not yet"
+        // without taking the write lock.
+        let stored = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok());
+        let due = |last: Option<i64>| force || last.is_some_and(|l| now - l >= DIGEST_EVERY_SECS);
+        let seen = stored(self.app.store.read().await?.setting(DIGEST_LAST).await?);
+        if !due(seen) {
+            if seen.is_none() {
+                // A new install starts the weekly clock instead of mailing
+                // everyone on its first run.
+                let mut tx = self.app.store.write().await?;
+                if tx.setting(DIGEST_LAST).await?.is_none() {
+                    tx.set_setting(DIGEST_LAST, &now.to_string(), now).await?;
+                    tx.commit().await?;
+                }
+            }
             return Ok(None);
         }
+        let mut tx = self.app.store.write().await?;
+        let last = stored(tx.setting(DIGEST_LAST).await?);
+        if !due(last) {
+            return Ok(None);
+        }
+        let last = last.unwrap_or(now - DIGEST_EVERY_SECS);
         tx.set_setting(DIGEST_LAST, &now.to_string(), now).await?;
         let open = tx.proposals(None, Some("voting")).await?;
         let recent: Vec<_> = tx

@@ -8,6 +8,8 @@ mod database;
 mod domain;
 mod domain_dto;
 mod dto;
+mod governance;
+pub mod governance_dto;
 mod hosting_dto;
 mod list;
 pub mod list_dto;
@@ -45,7 +47,7 @@ pub use dto::Problem;
     info(
         title = "Konbit API",
         version = "1",
-        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, hosted mail, mailing lists, websites with their certificates, SFTP accounts and databases. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
+        description = "Manage a co-op's accounts, people, quota profiles, API tokens, domains and their DNS records, hosted mail, mailing lists, websites with their certificates, SFTP accounts and databases, and take part in its governance. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
@@ -57,7 +59,8 @@ pub use dto::Problem;
         (name = "lists", description = "Mailing lists on the account's mail domains, served by Mailman: their address and settings (who may join, who may post, where replies go, DMARC munging, archives, digest, language); a deleted list keeps its subscribers and archive, and can be restored, during the grace period. Lists are named by their id. Scopes `lists:read` and `lists:write`."),
         (name = "sftp", description = "SFTP logins of an account, each chrooted to a directory of the account's home, by password, SSH key, or both. Scopes `sftp:read` and `sftp:write`. Password hashes are never shown."),
         (name = "databases", description = "Members' databases on MariaDB and PostgreSQL with their users, connection details and measured sizes; a deleted database is dumped first and can be restored from the dump during the grace period. Scopes `databases:read` and `databases:write`. Passwords are kept only as the server's own verifiers."),
-        (name = "sites", description = "Websites: static files, PHP, a redirect or a local application behind a reverse proxy, under names of the account's domains, with HTTPS by ACME; their certificates, logs, and the disk the account's files use. Sites are named by their id. Scopes `sites:read` and `sites:write`. Private keys are never shown.")
+        (name = "sites", description = "Websites: static files, PHP, a redirect or a local application behind a reverse proxy, under names of the account's domains, with HTTPS by ACME; their certificates, logs, and the disk the account's files use. Sites are named by their id. Scopes `sites:read` and `sites:write`. Private keys are never shown."),
+        (name = "governance", description = "Co-op governance: bodies (the general assembly, the board, committees) with their decision rules as data, set by the admins; proposals from draft through discussion to a vote (yes/no, consent rounds, Schulze ranking, approval, time polls), with their comments, ballots tied to the hash of the text read, and platform actions (quota limits, admitting or locking an account, zone defaults) applied after the appeal window. Time moves a proposal on by itself: no route opens or closes a vote. Scopes `governance:read` and `governance:write`; voting is never done while an admin acts as a person. The decision log (`/api/v1/decisions`) is public: no credentials, hash-chained, with a route that verifies the chain.")
     )
 )]
 struct ApiDoc;
@@ -157,6 +160,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(database::delete_user))
         .routes(routes!(database::set_password))
         .routes(routes!(database::dump))
+        .routes(routes!(governance::bodies, governance::create_body))
+        .routes(routes!(governance::body, governance::update_body))
+        .routes(routes!(governance::proposals, governance::create_proposal))
+        .routes(routes!(governance::proposal, governance::edit_proposal))
+        .routes(routes!(governance::start_discussion))
+        .routes(routes!(governance::withdraw))
+        .routes(routes!(governance::roll_back))
+        .routes(routes!(governance::comments, governance::add_comment))
+        .routes(routes!(governance::cast_ballot))
+        .routes(routes!(governance::preview))
+        .routes(routes!(governance::decisions))
+        .routes(routes!(governance::verify_decisions))
+        .routes(routes!(governance::decision))
 }
 
 /// The routes an OpenAPI document declares.

@@ -7,6 +7,7 @@ mod auth;
 mod dashboard;
 mod database;
 mod domain;
+mod governance;
 mod impersonation;
 mod list;
 pub mod list_public;
@@ -163,6 +164,32 @@ pub(crate) fn routes() -> RouteTable {
         .get("/lists/{id}/held/{request}", list::held_post)
         .post("/lists/{id}/held/{request}", list::moderate)
         .post("/lists/{id}/requests", list::decide_request)
+        .get("/governance", governance::index)
+        .get("/governance/bodies/new", governance::new_body_form)
+        .post("/governance/bodies/new", governance::create_body)
+        .get("/governance/bodies/{id}", governance::edit_body_form)
+        .post("/governance/bodies/{id}", governance::update_body)
+        .get("/governance/proposals/new", governance::new_form)
+        .post("/governance/proposals/new", governance::create)
+        .get("/governance/proposals/{id}", governance::show)
+        .post("/governance/proposals/{id}/edit", governance::edit)
+        .post(
+            "/governance/proposals/{id}/discussion",
+            governance::start_discussion,
+        )
+        .post("/governance/proposals/{id}/withdraw", governance::withdraw)
+        .post("/governance/proposals/{id}/comments", governance::comment)
+        .post("/governance/proposals/{id}/ballot", governance::cast)
+        .post(
+            "/governance/proposals/{id}/roll-back",
+            governance::roll_back,
+        )
+        // Public: the decision log, its feed, and one-time vote links.
+        .get("/decisions", governance::decisions)
+        .get("/decisions/feed.atom", governance::feed)
+        .get("/decisions/{id}", governance::decision)
+        .get("/vote/{token}", governance::vote_link)
+        .post("/vote/{token}", governance::vote_link_cast)
         // Public: a mailbox's user changes its password without a Konbit
         // sign-in, and mail programs fetch their settings.
         .get("/mail/password", mail::own_password_page)

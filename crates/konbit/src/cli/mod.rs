@@ -11,6 +11,7 @@ mod doctor_lists;
 mod doctor_mail;
 mod doctor_web;
 mod domain;
+mod governance;
 mod list;
 mod list_members;
 mod list_setup;
@@ -128,6 +129,14 @@ enum Command {
     /// Members' databases on MariaDB and PostgreSQL: add, users, passwords, delete, restore, dump.
     #[command(subcommand)]
     Database(database::DatabaseCommand),
+    /// Co-op governance: bodies and their rules, proposals, the lifecycle
+    /// step and the digest. The operator does not vote here: votes are
+    /// personal (the panel, the API, or the e-mailed one-time link).
+    #[command(subcommand)]
+    Governance(governance::GovernanceCommand),
+    /// The public decision log: list it, verify its hash chain (exit code 1 if broken).
+    #[command(subcommand)]
+    Decisions(governance::DecisionsCommand),
     /// Check what Konbit depends on (state database, PowerDNS, mail, web, SFTP and database servers, Mailman) and say what is wrong.
     Doctor,
     /// Print the OpenAPI document of the REST API.
@@ -192,6 +201,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Command::SftpServer(c) => sftp_setup::run(format, &config, c).await,
                 Command::Sftp(c) => sftp::run(format, &app, &actor, c).await,
                 Command::Database(c) => database::run(format, &app, &actor, c).await,
+                Command::Governance(c) => governance::run(format, &app, &actor, c).await,
+                Command::Decisions(c) => governance::decisions(format, &app, c).await,
                 Command::Doctor => doctor::run(format, &app, &config).await,
                 Command::Init { .. } | Command::Openapi => ExitCode::SUCCESS,
             };

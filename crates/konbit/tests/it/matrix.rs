@@ -82,6 +82,14 @@ struct World {
     db_user_a: i64,
     /// A mailing list of A's domain.
     list_a: i64,
+    /// The general assembly, a proposal of A's owner in its vote (with a
+    /// quota change, so it has a preview) and the hash of its text, and
+    /// the first entry of the decision log (an earlier proposal that
+    /// missed its quorum).
+    body: i64,
+    proposal: i64,
+    proposal_hash: String,
+    decision: i64,
 }
 
 const WORLD_SFTP_KEY: &str =
@@ -309,6 +317,7 @@ async fn world() -> World {
         )
         .await
         .unwrap();
+    let (body, proposal, proposal_hash, decision) = governance(&t, a, &owner_a).await;
     let log_dir = site_logs.path().join(site.site.id.0.to_string());
     std::fs::create_dir_all(&log_dir).unwrap();
     std::fs::write(log_dir.join("access.log"), "192.0.2.9 GET / 200\n").unwrap();
@@ -318,6 +327,10 @@ async fn world() -> World {
         database_a: database.database.id.0,
         db_user_a,
         list_a: list.id.0,
+        body,
+        proposal,
+        proposal_hash,
+        decision,
         site_a: site.site.id.0,
         _site_logs: site_logs,
         domain_a,
@@ -334,6 +347,83 @@ async fn world() -> World {
         standard_profile: standard.id.0,
         owner_a_token_id: token.token.id.0,
     }
+}
+
+/// The assembly, a decided proposal (the log's first entry) and a
+/// proposal of A's owner in its vote.
+async fn governance(
+    t: &TestApp,
+    a: konbit_core::model::AccountId,
+    owner_a: &Person,
+) -> (i64, i64, String, i64) {
+    use konbit_app::governance::{BodyInput, ProposalInput};
+    use konbit_core::governance::rules::{BodyKind, DecisionRules};
+    let cli = konbit_core::authz::Actor::operator_cli();
+    let gov = t.app.governance();
+    let body = gov
+        .create_body(
+            &cli,
+            BodyInput {
+                name: "General assembly".into(),
+                rules: DecisionRules::default_for(BodyKind::GeneralAssembly),
+                members: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let input = |title: &str, action| ProposalInput {
+        body_id: body,
+        title: title.into(),
+        text: "Ten more mailboxes for everyone.".into(),
+        method: None,
+        options: Vec::new(),
+        action,
+        tie_break: None,
+    };
+    let week = 8 * 86_400;
+    let decided = gov
+        .create_proposal(&cli, input("Earlier", None))
+        .await
+        .unwrap();
+    gov.start_discussion(&cli, decided.id).await.unwrap();
+    gov.tick(konbit_app::now() + week).await.unwrap();
+    gov.tick(konbit_app::now() + 2 * week).await.unwrap();
+    let decision = gov.decisions(None, 1).await.unwrap().entries[0].id;
+    let owner = konbit_core::authz::Actor {
+        user_id: Some(owner_a.id),
+        label: owner_a.email.clone(),
+        is_admin: false,
+        memberships: vec![konbit_core::model::Membership {
+            account_id: a,
+            role: konbit_core::model::Role::Owner,
+        }],
+        token: None,
+        source: konbit_core::authz::Source::Panel,
+        ip: None,
+        mfa: false,
+        impersonator: None,
+    };
+    let profile = t.app.quota_profiles().list(&cli).await.unwrap()[0].clone();
+    let action = konbit_core::governance::action::PlatformAction::SetQuotaLimits {
+        profile_id: profile.id,
+        limits: konbit_core::quota::QuotaLimits {
+            mailboxes: profile.limits.mailboxes + 10,
+            ..profile.limits
+        },
+    };
+    let voting = gov
+        .create_proposal(&owner, input("More mailboxes", Some(action)))
+        .await
+        .unwrap();
+    gov.start_discussion(&owner, voting.id).await.unwrap();
+    gov.tick(konbit_app::now() + 3 * week).await.unwrap();
+    let view = gov.proposal(&owner, voting.id).await.unwrap();
+    assert_eq!(
+        view.stage,
+        konbit_core::governance::proposal::StageKind::Voting
+    );
+    (body.0, voting.id.0, view.current_text_hash, decision)
 }
 
 impl World {
@@ -357,6 +447,12 @@ impl World {
             self.database_a
         } else if route.starts_with("/lists/") || route.starts_with("/api/v1/lists/") {
             self.list_a
+        } else if route.contains("/governance/bodies/") {
+            self.body
+        } else if route.contains("/governance/proposals/") {
+            self.proposal
+        } else if route.contains("/decisions/") {
+            self.decision
         } else if route.contains("/aliases/") {
             self.alias_a
         } else if route.contains("/domains/") {
@@ -393,6 +489,8 @@ impl World {
         raw.replace("$PROFILE", &self.standard_profile.to_string())
             .replace("$ACCOUNT", &self.a.to_string())
             .replace("$DB_USER", &self.db_user_a.to_string())
+            .replace("$BODY", &self.body.to_string())
+            .replace("$HASH", &self.proposal_hash)
     }
 
     /// Makes the caller's credentials before the state is fingerprinted, so
@@ -425,6 +523,7 @@ impl World {
                         "sftp:write",
                         "databases:write",
                         "lists:write",
+                        "governance:write",
                     ];
                     Some(
                         self.t
@@ -668,6 +767,53 @@ const J_DB_USER: &[(&str, &str)] = &[(
     r#"{"suffix":"writer","right":"read_write","password":"Garden-2026-passphrase"}"#,
 )];
 const J_DB_PASSWORD: &[(&str, &str)] = &[("json", r#"{"password":"Garden-2026-passphrase"}"#)];
+const BOARD_FORM: &[(&str, &str)] = &[
+    ("name", "Board"),
+    ("body_kind", "board"),
+    ("weighting", "one_vote_per_person"),
+    ("proposers", "any_member_of_body"),
+    ("default_method", "yes_no"),
+    ("threshold", "more_than_half"),
+    ("abstentions", "quorum"),
+    ("visibility", "public_to_members"),
+    ("quorum_kind", "none"),
+    ("consent_rounds", "3"),
+    ("discussion_hours", "48"),
+    ("vote_hours", "48"),
+    ("appeal_hours", "48"),
+];
+const ASSEMBLY_FORM: &[(&str, &str)] = &[
+    ("name", "Assembly"),
+    ("body_kind", "general_assembly"),
+    ("weighting", "one_vote_per_account"),
+    ("proposers", "any_member_of_body"),
+    ("default_method", "yes_no"),
+    ("threshold", "more_than_half"),
+    ("abstentions", "quorum"),
+    ("visibility", "public_to_members"),
+    ("quorum_kind", "none"),
+    ("consent_rounds", "3"),
+    ("discussion_hours", "48"),
+    ("vote_hours", "48"),
+    ("appeal_hours", "48"),
+];
+const PROPOSAL_FORM: &[(&str, &str)] = &[
+    ("body_id", "$BODY"),
+    ("title", "A garden day"),
+    ("text", "Let us meet in the garden."),
+];
+const J_GOV_BODY: &[(&str, &str)] = &[("json", r#"{"name":"Board X","kind":"board"}"#)];
+const J_GOV_RENAME: &[(&str, &str)] = &[("json", r#"{"name":"Assembly"}"#)];
+const J_PROPOSAL: &[(&str, &str)] = &[(
+    "json",
+    r#"{"body_id":$BODY,"title":"A garden day","text":"Let us meet in the garden."}"#,
+)];
+const J_PROPOSAL_EDIT: &[(&str, &str)] = &[("json", r#"{"title":"Other","text":"Another text."}"#)];
+const J_COMMENT: &[(&str, &str)] = &[("json", r#"{"body":"I agree."}"#)];
+const J_BALLOT: &[(&str, &str)] = &[(
+    "json",
+    r#"{"text_hash":"$HASH","ballot":{"method":"yes_no","choice":"yes"}}"#,
+)];
 const J_LIST: &[(&str, &str)] = &[("json", r#"{"address":"team@radio-a.test"}"#)];
 const J_ADDRESSES: &[(&str, &str)] = &[("json", r#"{"addresses":"alice@example.org"}"#)];
 const J_STAFF: &[(&str, &str)] = &[("json", r#"{"role":"moderator","address":"mo@example.org"}"#)];
@@ -864,6 +1010,35 @@ fn cases() -> Vec<Case> {
                                                                    [S(404), S(404), S(404), S(404), S(404), S(404)]),
         c("GET",  "/l/{address}/confirm/{token}",      &[],        [S(410), S(410), S(410), S(410), S(410), S(410)]),
         c("POST", "/l/{address}/confirm/{token}",      &[],        [S(403), S(403), S(403), S(403), S(403), S(403)]),
+        // Governance: every person takes part; bodies are the admins';
+        // the proposal is A's owner's and in its vote (frozen text); B's
+        // owner votes for B; A's plain member and the admin are not in
+        // the electorate (one vote per member account).
+        c("GET",  "/governance",                       &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("GET",  "/governance/bodies/new",            &[],        [S(303), S(403), S(403), S(403), S(200), S(303)]),
+        c("POST", "/governance/bodies/new",            BOARD_FORM, [S(303), S(403), S(403), S(403), C(303), S(303)]),
+        c("GET",  "/governance/bodies/{id}",           &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/governance/bodies/{id}",           ASSEMBLY_FORM, [S(303), S(403), S(403), S(403), C(303), S(303)]),
+        c("GET",  "/governance/proposals/new",         &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/governance/proposals/new",         PROPOSAL_FORM, [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("GET",  "/governance/proposals/{id}",        &[],        [S(303), S(200), S(200), S(200), S(200), S(303)]),
+        c("POST", "/governance/proposals/{id}/edit",   PROPOSAL_FORM, [S(303), S(403), S(403), S(409), S(409), S(303)]),
+        c("POST", "/governance/proposals/{id}/discussion", &[],    [S(303), S(403), S(403), S(409), S(409), S(303)]),
+        c("POST", "/governance/proposals/{id}/withdraw", &[],      [S(303), S(403), S(403), S(409), S(409), S(303)]),
+        c("POST", "/governance/proposals/{id}/comments", &[("comment", "I agree.")],
+                                                                   [S(303), C(303), C(303), C(303), C(303), S(303)]),
+        c("POST", "/governance/proposals/{id}/ballot", &[("text_hash", "$HASH"), ("choice", "yes")],
+                                                                   [S(303), C(303), S(403), C(303), S(403), S(303)]),
+        c("POST", "/governance/proposals/{id}/roll-back", &[],     [S(303), S(403), S(403), S(403), S(409), S(303)]),
+        // The public decision log and the e-mailed vote links: the same
+        // answer for everyone; a made-up link is gone; a post without the
+        // pre-sign-in form token does nothing.
+        c("GET",  "/decisions",                        &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",  "/decisions/feed.atom",              &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",  "/decisions/{id}",                   &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",  "/vote/{token}",                     &[],        [S(410), S(410), S(410), S(410), S(410), S(410)]),
+        c("POST", "/vote/{token}",                     &[("text_hash", "$HASH"), ("choice", "yes")],
+                                                                   [S(403), S(403), S(403), S(403), S(403), S(403)]),
         // REST API.
         c("GET",    "/api/v1/openapi.json",            &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
         c("GET",    "/api/v1/me",                      &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
@@ -980,6 +1155,29 @@ fn cases() -> Vec<Case> {
         c("GET",    "/api/v1/lists/{id}/requests",     &[],        [S(401), S(404), S(409), S(409), S(409), S(403)]),
         // The token in the path is not a request token: nothing to decide.
         c("POST",   "/api/v1/lists/{id}/requests/{token}", J_DECISION, [S(401), S(404), S(404), S(404), S(404), S(403)]),
+        // Governance: every person of the co-op takes part; bodies are the
+        // admins'; the proposal is A's owner's, in its vote (frozen text),
+        // with account votes: B's owner votes for B, A's plain member and
+        // the admin are not in the electorate.
+        c("GET",    "/api/v1/governance/bodies",       &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/governance/bodies",       J_GOV_BODY, [S(401), S(403), S(403), S(403), C(201), S(403)]),
+        c("GET",    "/api/v1/governance/bodies/{id}",  &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("PUT",    "/api/v1/governance/bodies/{id}",  J_GOV_RENAME, [S(401), S(403), S(403), S(403), C(200), S(403)]),
+        c("GET",    "/api/v1/governance/proposals",    &[],        [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/governance/proposals",    J_PROPOSAL, [S(401), C(201), C(201), C(201), C(201), S(403)]),
+        c("GET",    "/api/v1/governance/proposals/{id}", &[],      [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("PUT",    "/api/v1/governance/proposals/{id}", J_PROPOSAL_EDIT, [S(401), S(403), S(403), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/discussion", &[], [S(401), S(403), S(403), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/withdraw", &[], [S(401), S(403), S(403), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/rollback", &[], [S(401), S(403), S(403), S(403), S(409), S(403)]),
+        c("GET",    "/api/v1/governance/proposals/{id}/comments", &[], [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/comments", J_COMMENT, [S(401), C(201), C(201), C(201), C(201), S(403)]),
+        c("PUT",    "/api/v1/governance/proposals/{id}/ballot", J_BALLOT, [S(401), C(204), S(403), C(204), S(403), S(403)]),
+        c("GET",    "/api/v1/governance/proposals/{id}/preview", &[], [S(401), S(200), S(200), S(200), S(200), S(403)]),
+        // The public decision log: the same for everyone, any token ignored.
+        c("GET",    "/api/v1/decisions",               &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",    "/api/v1/decisions/verify",        &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
+        c("GET",    "/api/v1/decisions/{id}",          &[],        [S(200), S(200), S(200), S(200), S(200), S(200)]),
     ]
 }
 
@@ -1037,17 +1235,30 @@ async fn every_list_api_route_for_every_caller() {
     every_route_for_every_caller(true, Split::Lists).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn every_governance_panel_route_for_every_caller() {
+    every_route_for_every_caller(false, Split::Governance).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_governance_api_route_for_every_caller() {
+    every_route_for_every_caller(true, Split::Governance).await;
+}
+
 /// Which of the tests above a route belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Split {
     Rest,
     Hosting,
     Lists,
+    Governance,
 }
 
 fn split(route: &str) -> Split {
     if is_lists(route) {
         Split::Lists
+    } else if is_governance(route) {
+        Split::Governance
     } else if is_hosting(route) {
         Split::Hosting
     } else {
@@ -1060,6 +1271,19 @@ fn is_lists(route: &str) -> bool {
     ["/lists", "/api/v1/lists"]
         .iter()
         .any(|p| route == *p || route.starts_with(&format!("{p}/")))
+}
+
+/// Governance's routes and the public decision log, run as tests of their own.
+fn is_governance(route: &str) -> bool {
+    [
+        "/governance",
+        "/decisions",
+        "/vote",
+        "/api/v1/governance",
+        "/api/v1/decisions",
+    ]
+    .iter()
+    .any(|p| route == *p || route.starts_with(&format!("{p}/")))
 }
 
 /// SFTP logins' and databases' routes, run as tests of their own.
@@ -1156,6 +1380,9 @@ fn limited_token_expectation(method: &str, route: &str) -> Expect {
         ("GET", "/api/v1/lists") => S(200),
         ("POST", "/api/v1/lists") => S(404),
         (_, r) if r.starts_with("/api/v1/lists/") => S(404),
+        // Governance is co-op wide: out of reach of a token limited to one
+        // account; the public decision log is everyone's.
+        ("GET", r) if r.starts_with("/api/v1/decisions") => S(200),
         // A domain of account A does not exist for a token of account B.
         (_, r) if r.starts_with("/api/v1/domains/{name}") => S(404),
         ("POST", "/api/v1/domains") => S(404),
@@ -1184,6 +1411,11 @@ async fn a_token_limited_to_one_account_reaches_no_other_list() {
     a_limited_token_on_every_api_route(Split::Lists).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_limited_to_one_account_reaches_no_governance() {
+    a_limited_token_on_every_api_route(Split::Governance).await;
+}
+
 async fn a_limited_token_on_every_api_route(part: Split) {
     let mut failures = Vec::new();
     for case in cases()
@@ -1209,6 +1441,7 @@ async fn a_limited_token_on_every_api_route(part: Split) {
             "sftp:write",
             "databases:write",
             "lists:write",
+            "governance:write",
         ];
         let input = konbit_app::token::CreateToken {
             name: "garden only".into(),

@@ -1,0 +1,156 @@
+//! Co-op governance in Chromium: the governance index, a body's rules, the
+//! new proposal form, a proposal open for a ranked vote with its ballot
+//! form, a decided proposal with its tally, and the public decision log
+//! (signed out too), in French and in English, at desktop and phone width
+//! with axe finding no serious problem. The owner then casts a ballot by
+//! clicking, and sees it recorded.
+
+use crate::browser::{sign_in, snap, snap_pages};
+use crate::governance_panel::{get, make_assembly, post, voting_proposal, world};
+use konbit_testkit::browser::Browser;
+
+const DAY: i64 = 24 * 60 * 60;
+
+/// Screenshots of a section further down the page, at both widths.
+async fn snap_section(b: &Browser, name: &str, selector: &str) {
+    let scroll = format!("document.querySelector(\"{selector}\").scrollIntoView();");
+    for (size, suffix) in [
+        (konbit_testkit::browser::DESKTOP, "desktop"),
+        (konbit_testkit::browser::PHONE, "phone"),
+    ] {
+        b.set_viewport_size(size.0, size.1).await.unwrap();
+        b.driver().execute(&scroll, vec![]).await.unwrap();
+        b.screenshot(&format!("{name}-{suffix}")).await.unwrap();
+    }
+    let (w, h) = konbit_testkit::browser::DESKTOP;
+    b.set_viewport_size(w, h).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn governance_pages_in_a_browser() {
+    let Some(b) = Browser::try_start(1280, 800).await.unwrap() else {
+        return;
+    };
+    let w = world().await;
+    let body = make_assembly(&w).await;
+    // A decided yes/no proposal, with a ballot.
+    let decided = voting_proposal(
+        &w,
+        body,
+        &[
+            ("title", "Raise the standard profile to twenty mailboxes"),
+            (
+                "text",
+                "Twenty mailboxes per member account instead of ten.\nNothing else changes.",
+            ),
+            ("method", "yes_no"),
+        ],
+    )
+    .await;
+    let path = format!("/governance/proposals/{decided}");
+    let (_, page) = get(&w.owner, &path, "en").await;
+    let hash = konbit_testkit::app::hidden_value(&page, "text_hash").unwrap();
+    let (status, _, _) = post(
+        &w.owner,
+        &format!("{path}/ballot"),
+        "en",
+        &[("text_hash", &hash), ("choice", "yes")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    w.t.app
+        .governance()
+        .tick(konbit_app::now() + 10 * DAY)
+        .await
+        .unwrap();
+    // A ranked vote, open now.
+    let ranked = voting_proposal(
+        &w,
+        body,
+        &[
+            ("title", "Colour of the new website"),
+            ("text", "Pick the main colour of the co-op's website."),
+            ("method", "schulze"),
+            ("options", "Deep red\nOcean blue\nForest green"),
+        ],
+    )
+    .await;
+    // And a yes/no vote to cast by clicking.
+    let yes_no = voting_proposal(
+        &w,
+        body,
+        &[
+            ("title", "Hold the assembly online"),
+            ("text", "The next general assembly meets online."),
+            ("method", "yes_no"),
+        ],
+    )
+    .await;
+
+    sign_in(&b, &w.t, "owner@radio.test").await;
+    for lang in ["fr", "en"] {
+        b.goto(&w.t.url(&format!("/lang/{lang}?next=/governance")))
+            .await
+            .unwrap();
+        snap_pages(
+            &b,
+            &w.t,
+            lang,
+            &[
+                ("governance", "/governance".to_owned()),
+                ("governance-body", format!("/governance/bodies/{body}")),
+                ("proposal-new", "/governance/proposals/new".to_owned()),
+                ("proposal-ranked", format!("/governance/proposals/{ranked}")),
+                (
+                    "proposal-decided",
+                    format!("/governance/proposals/{decided}"),
+                ),
+                ("decisions", "/decisions".to_owned()),
+            ],
+        )
+        .await;
+        // The ranked ballot form and the decided tally, scrolled to.
+        b.goto(&w.t.url(&format!("/governance/proposals/{ranked}")))
+            .await
+            .unwrap();
+        snap_section(&b, &format!("{lang}-proposal-ranked-ballot"), "#ballot").await;
+        b.goto(&w.t.url(&format!("/governance/proposals/{decided}")))
+            .await
+            .unwrap();
+        snap_section(
+            &b,
+            &format!("{lang}-proposal-decided-tally"),
+            "#tally-heading",
+        )
+        .await;
+        // A ballot by clicking: the current ballot shows.
+        b.goto(&w.t.url(&format!("/governance/proposals/{yes_no}")))
+            .await
+            .unwrap();
+        b.click("#f-choice-abstain").await.unwrap();
+        b.click("#ballot-form button[type=submit]").await.unwrap();
+        b.wait_for(".flash").await.unwrap();
+        let mine = b.text(".current-ballot").await.unwrap();
+        let words = if lang == "fr" {
+            "Abstention"
+        } else {
+            "Abstain"
+        };
+        assert!(mine.contains(words), "{mine}");
+        snap(&b, &format!("{lang}-proposal-voted")).await;
+    }
+    b.quit().await;
+
+    // Signed out, the decision log in both languages.
+    let Some(b) = Browser::try_start(1280, 800).await.unwrap() else {
+        return;
+    };
+    for lang in ["fr", "en"] {
+        b.goto(&w.t.url(&format!("/lang/{lang}?next=/decisions")))
+            .await
+            .unwrap();
+        b.wait_for("#head-hash").await.unwrap();
+        snap(&b, &format!("{lang}-decisions-public")).await;
+    }
+    b.quit().await;
+}
