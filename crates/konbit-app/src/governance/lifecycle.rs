@@ -120,10 +120,16 @@ impl GovernanceService<'_> {
                 "proposal_vote_opened"
             }
             Stage::Voting { vote } if now < vote.closes_at => {
+                record.due_at = Some(vote.closes_at);
+                if record.reminded_round >= record.spec.round {
+                    // Reminded already: only the close is due.
+                    tx.save_proposal(&record, now).await?;
+                    self.app.commit(tx).await?;
+                    return Ok(None);
+                }
                 mails.extend(self.reminders(&mut tx, &record).await?);
                 report.reminders_sent += 1;
                 record.reminded_round = record.spec.round;
-                record.due_at = Some(vote.closes_at);
                 "proposal_reminders_sent"
             }
             Stage::Voting { .. } => {

@@ -674,3 +674,52 @@ async fn adopted_zone_defaults_reach_the_template_and_roll_back() {
     let restored = super::actions::zone_template(&mut tx, app).await.unwrap();
     assert_eq!(restored, before);
 }
+
+#[tokio::test]
+async fn notices_go_to_the_right_people_and_the_reminder_only_to_those_who_have_not_voted() {
+    let w = world(3).await;
+    let body = w
+        .assembly(DecisionRules::default_for(BodyKind::GeneralAssembly))
+        .await;
+    let (id, hash, _) = w.voting(body, yes_no(body, None)).await;
+    w.vote(0, id, &hash, choice(Choice::Yes)).await.unwrap();
+    let gov = w.app.governance();
+    let mut tx = w.app.store.write().await.unwrap();
+    let record = tx.proposal(id).await.unwrap();
+    let opened = gov.vote_opened(&mut tx, &record).await.unwrap();
+    let mut to: Vec<&str> = opened.iter().map(|o| o.to.email.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        ["owner0@coop.test", "owner1@coop.test", "owner2@coop.test"]
+    );
+    assert!(
+        opened.iter().all(|o| o.token.is_some()),
+        "each with its own link"
+    );
+    let reminded = gov.reminders(&mut tx, &record).await.unwrap();
+    let mut to: Vec<&str> = reminded.iter().map(|o| o.to.email.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["owner1@coop.test", "owner2@coop.test"]);
+    tx.commit().await.unwrap();
+
+    // The mail carries a link that votes, in the person's language.
+    let out = &reminded[0];
+    let mail = super::notify::render(out, "https://panel.coop.test");
+    let token = out.token.clone().unwrap();
+    assert!(
+        mail.subject
+            .starts_with("[Konbit] Le vote se termine bientôt"),
+        "{mail:?}"
+    );
+    assert!(
+        mail.body
+            .contains(&format!("https://panel.coop.test/vote/{token}"))
+    );
+    assert!(mail.body.contains(&hash), "the frozen text's hash");
+    gov.vote_by_link(&token, &hash, choice(Choice::No))
+        .await
+        .unwrap();
+    let voter = gov.proposal(&w.owners[0], id).await.unwrap();
+    assert_eq!(voter.participation, 2);
+}
