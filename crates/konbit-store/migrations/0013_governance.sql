@@ -41,6 +41,7 @@ CREATE TABLE gov_proposals (
     outcome         TEXT,
     action_error    TEXT,
     rolled_back_at  INTEGER,
+    appeal          TEXT,
     reminded_round  INTEGER NOT NULL DEFAULT 0,
     due_at          INTEGER,
     created_at      INTEGER NOT NULL,

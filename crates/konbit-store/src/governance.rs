@@ -73,6 +73,7 @@ fn proposal_from_row(row: &SqliteRow) -> Result<ProposalRecord> {
         outcome: row.try_get("outcome")?,
         action_error: row.try_get("action_error")?,
         rolled_back_at: row.try_get("rolled_back_at")?,
+        appeal: opt_json("appeal", row.try_get("appeal")?)?,
         reminded_round: u32::try_from(row.try_get::<i64, _>("reminded_round")?).unwrap_or(0),
         due_at: row.try_get("due_at")?,
         created_at: row.try_get("created_at")?,
@@ -346,7 +347,7 @@ impl Tx {
         let done = sqlx::query(
             "UPDATE gov_proposals SET stage = $2, state = $3, spec = $4, action = $5, undo = $6, tally = $7, \
              outcome = $8, action_error = $9, rolled_back_at = $10, reminded_round = $11, due_at = $12, \
-             updated_at = $13 WHERE id = $1",
+             updated_at = $13, appeal = $14 WHERE id = $1",
         )
         .bind(p.id.0)
         .bind(stage.trim_matches('"'))
@@ -361,6 +362,7 @@ impl Tx {
         .bind(i64::from(p.reminded_round))
         .bind(p.due_at)
         .bind(now)
+        .bind(p.appeal.as_ref().map(|a| to_json("appeal", a)).transpose()?)
         .execute(self.conn())
         .await?;
         if done.rows_affected() == 0 {

@@ -301,7 +301,7 @@ impl TestApp {
             "SELECT group_concat(id || domain_id || name || description || subscription || posting || reply_to || coalesce(reply_to_address, '-') || munge_from || archives || digest || language || coalesce(deleted_at, '-') || generation, ';') FROM mailing_lists",
             "SELECT group_concat(id || name || rules, ';') FROM gov_bodies",
             "SELECT group_concat(body_id || user_id, ';') FROM gov_body_members",
-            "SELECT group_concat(id || stage || state || spec || coalesce(undo, '-') || coalesce(rolled_back_at, '-'), ';') FROM gov_proposals",
+            "SELECT group_concat(id || stage || state || spec || coalesce(undo, '-') || coalesce(rolled_back_at, '-') || coalesce(appeal, '-'), ';') FROM gov_proposals",
             "SELECT group_concat(id || proposal_id || body, ';') FROM gov_comments",
             "SELECT group_concat(proposal_id || round || ballot_key || content, ';') FROM gov_ballots",
             "SELECT group_concat(token_hash || coalesce(used_at, '-'), ';') FROM gov_vote_links",

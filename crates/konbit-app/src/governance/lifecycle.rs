@@ -65,6 +65,9 @@ fn outcome_word(decision: Decision) -> &'static str {
         Decision::Rejected {
             reason: RejectionReason::NotAdopted,
         } => "rejected",
+        Decision::Rejected {
+            reason: RejectionReason::SetAsideOnAppeal,
+        } => "set_aside",
     }
 }
 
@@ -136,6 +139,13 @@ impl GovernanceService<'_> {
                 report.votes_closed += 1;
                 self.close_vote(&mut tx, &mut record, now, &mut mails)
                     .await?
+            }
+            Stage::Closed { .. } if record.appeal.as_ref().is_some_and(|a| a.settled.is_none()) => {
+                // Under appeal: only the admins' settlement moves it on.
+                record.due_at = None;
+                tx.save_proposal(&record, now).await?;
+                self.app.commit(tx).await?;
+                return Ok(None);
             }
             Stage::Closed { .. } if record.proposal.may_apply(now) => {
                 match self.apply(&mut tx, &mut record, now).await {

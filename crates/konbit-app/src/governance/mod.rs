@@ -7,6 +7,7 @@
 //! reads and writes the store around it, one transaction per step.
 
 mod actions;
+mod appeals;
 mod bodies;
 mod decisions;
 mod lifecycle;

@@ -74,6 +74,10 @@ pub struct ProposalView {
     pub may_start_discussion: bool,
     pub may_comment: bool,
     pub may_roll_back: bool,
+    /// A voter of an adopted decision, during its appeal window.
+    pub may_appeal: bool,
+    /// An admin, while an appeal waits.
+    pub may_settle_appeal: bool,
     pub preview: Option<ActionPreview>,
     pub decisions: Vec<DecisionEntry>,
     pub discussion_ends_at: Option<i64>,
@@ -503,6 +507,13 @@ impl GovernanceService<'_> {
                 && matches!(stage, StageKind::Draft | StageKind::Discussion),
             may_start_discussion: taking_part && author && stage == StageKind::Draft,
             may_comment: taking_part && matches!(stage, StageKind::Discussion | StageKind::Voting),
+            may_appeal: taking_part
+                && record.appeal.is_none()
+                && record.proposal.appealable(crate::now())
+                && !actor_voters(actor, &electorate).is_empty(),
+            may_settle_appeal: actor.is_admin
+                && stage == StageKind::Closed
+                && record.appeal.as_ref().is_some_and(|a| a.settled.is_none()),
             may_roll_back: actor.is_admin
                 && stage == StageKind::Applied
                 && record.undo.is_some()

@@ -723,3 +723,112 @@ async fn notices_go_to_the_right_people_and_the_reminder_only_to_those_who_have_
     let voter = gov.proposal(&w.owners[0], id).await.unwrap();
     assert_eq!(voter.participation, 2);
 }
+
+#[tokio::test]
+async fn an_appeal_holds_the_decision_until_the_admins_settle_it() {
+    let w = world(3).await;
+    let body = w
+        .assembly(DecisionRules::default_for(BodyKind::GeneralAssembly))
+        .await;
+    let lock = |i: usize| PlatformAction::LockAccount {
+        account_id: w.accounts[i],
+        reason: "unpaid dues".into(),
+    };
+    let gov = w.app.governance();
+    let cli = Actor::operator_cli();
+    let mut adopted = Vec::new();
+    for target in [2, 1] {
+        let (id, hash, closes_at) = w.voting(body, yes_no(body, Some(lock(target)))).await;
+        w.vote(0, id, &hash, choice(Choice::Yes)).await.unwrap();
+        gov.tick(closes_at).await.unwrap();
+        adopted.push(id);
+    }
+    let (upheld, dismissed) = (adopted[0], adopted[1]);
+
+    // Not before the count, never twice, only with a reason, only by a voter.
+    let e = gov.appeal(&w.owners[1], upheld, "  ").await.unwrap_err();
+    assert!(matches!(e, AppError::Invalid(_)));
+    let outsider = {
+        w.app
+            .accounts()
+            .create(
+                &cli,
+                CreateAccount {
+                    name: "newcomer".into(),
+                    display_name: "Newcomer".into(),
+                    owner: Some(owner("new@coop.test")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        actor_for(&w.app, "new@coop.test").await
+    };
+    let e = gov.appeal(&outsider, upheld, "I object").await.unwrap_err();
+    assert_eq!(code(&e), konbit_core::ErrorCode::NotInElectorate);
+    let view = gov.proposal(&w.owners[2], upheld).await.unwrap();
+    assert!(view.may_appeal);
+    gov.appeal(&w.owners[2], upheld, "Our dues were paid on time.")
+        .await
+        .unwrap();
+    let e = gov
+        .appeal(&w.owners[1], upheld, "Me too")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), konbit_core::ErrorCode::WrongStage);
+    gov.appeal(&w.owners[1], dismissed, "Give us a week.")
+        .await
+        .unwrap();
+
+    // Past the window, nothing applies while the appeals wait.
+    gov.tick(now() + 60 * DAY).await.unwrap();
+    for id in [upheld, dismissed] {
+        assert_eq!(
+            gov.proposal(&cli, id).await.unwrap().stage,
+            StageKind::Closed
+        );
+    }
+    assert!(matches!(
+        gov.settle_appeal(&w.owners[0], upheld, true).await,
+        Err(AppError::Denied(_))
+    ));
+    assert!(gov.proposal(&cli, upheld).await.unwrap().may_settle_appeal);
+    gov.settle_appeal(&cli, upheld, true).await.unwrap();
+    gov.settle_appeal(&cli, dismissed, false).await.unwrap();
+    assert!(
+        gov.settle_appeal(&cli, dismissed, false).await.is_err(),
+        "once"
+    );
+    // A dismissed appeal lets the decision apply when its window ends
+    // (here long past on the simulated clock).
+    gov.tick(now() + 60 * DAY).await.unwrap();
+
+    let set_aside = gov.proposal(&cli, upheld).await.unwrap();
+    assert_eq!(set_aside.stage, StageKind::Rejected);
+    assert_eq!(set_aside.record.outcome.as_deref(), Some("set_aside"));
+    let accounts = w.app.accounts();
+    assert!(!accounts.get(&cli, w.accounts[2]).await.unwrap().locked);
+    assert_eq!(
+        gov.proposal(&cli, dismissed).await.unwrap().stage,
+        StageKind::Applied
+    );
+    assert!(accounts.get(&cli, w.accounts[1]).await.unwrap().locked);
+
+    let events: Vec<String> = gov
+        .decisions(None, 50)
+        .await
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| format!("{}:{}", e.proposal_id, e.event))
+        .collect();
+    for want in [
+        format!("{upheld}:appealed"),
+        format!("{upheld}:appeal_upheld"),
+        format!("{dismissed}:appeal_dismissed"),
+        format!("{dismissed}:applied"),
+    ] {
+        assert!(events.contains(&want), "{want} missing from {events:?}");
+    }
+    assert!(gov.verify_decisions().await.unwrap().first_bad.is_none());
+}

@@ -23,6 +23,12 @@ pub enum DecisionEvent {
     RolledBack,
     /// Its author withdrew the proposal before the vote.
     Withdrawn,
+    /// A voter appealed during the appeal window: application waits.
+    Appealed,
+    /// The admins dismissed the appeal: the decision applies.
+    AppealDismissed,
+    /// The admins upheld the appeal: the decision is set aside.
+    AppealUpheld,
 }
 
 impl DecisionEvent {
@@ -33,6 +39,9 @@ impl DecisionEvent {
             Self::Effective => "effective",
             Self::RolledBack => "rolled_back",
             Self::Withdrawn => "withdrawn",
+            Self::Appealed => "appealed",
+            Self::AppealDismissed => "appeal_dismissed",
+            Self::AppealUpheld => "appeal_upheld",
         }
     }
 
@@ -43,6 +52,9 @@ impl DecisionEvent {
             Self::Effective,
             Self::RolledBack,
             Self::Withdrawn,
+            Self::Appealed,
+            Self::AppealDismissed,
+            Self::AppealUpheld,
         ]
         .into_iter()
         .find(|e| e.as_str() == s)

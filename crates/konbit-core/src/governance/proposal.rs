@@ -130,6 +130,9 @@ pub enum RejectionReason {
     QuorumMissed,
     /// The threshold was not met, the status quo won, or consent failed.
     NotAdopted,
+    /// Adopted, then set aside on an appeal lodged during the appeal
+    /// window and upheld.
+    SetAsideOnAppeal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -452,6 +455,41 @@ impl<V: Ord + Clone> Proposal<V> {
                 applied_at: now,
             })),
         }
+    }
+
+    /// An appeal (lodged during the appeal window, which holds the decision
+    /// back until it is settled) is upheld: the adopted decision is set
+    /// aside and never applied.
+    pub fn set_aside(&self) -> Result<Self, LifecycleError> {
+        let Stage::Closed {
+            vote,
+            closed_at,
+            decision,
+        } = &self.stage
+        else {
+            return Err(self.wrong_state(StageKind::Rejected));
+        };
+        if *decision != Decision::Adopted {
+            return Err(LifecycleError::NotAdopted);
+        }
+        Ok(self.with_stage(Stage::Rejected {
+            vote: vote.clone(),
+            closed_at: *closed_at,
+            reason: RejectionReason::SetAsideOnAppeal,
+        }))
+    }
+
+    /// Whether an appeal may be lodged at `now`: adopted, carrying a
+    /// platform action, and within the appeal window.
+    pub fn appealable(&self, now: i64) -> bool {
+        let adopted = matches!(
+            self.stage,
+            Stage::Closed {
+                decision: Decision::Adopted,
+                ..
+            }
+        );
+        adopted && self.carries_platform_action && self.applicable_at().is_some_and(|at| now < at)
     }
 
     /// Files a closed, not adopted proposal as rejected.

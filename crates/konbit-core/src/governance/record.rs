@@ -7,7 +7,7 @@ use super::rules::{BallotVisibility, DecisionRules};
 use super::voter::Voter;
 use crate::model::{BodyId, CommentId, ProposalId, Timestamp, UserId};
 use crate::names::{DisplayName, EmailAddress};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Body {
@@ -46,6 +46,8 @@ pub struct ProposalRecord {
     /// Why the action could not be applied, if it failed.
     pub action_error: Option<String>,
     pub rolled_back_at: Option<Timestamp>,
+    /// An appeal lodged during the appeal window, and how it was settled.
+    pub appeal: Option<Appeal>,
     /// The round whose "closes soon" reminder went out.
     pub reminded_round: u32,
     pub due_at: Option<Timestamp>,
@@ -70,4 +72,23 @@ pub struct StoredBallot {
     pub content: super::ballot::BallotContent,
     pub cast_by: Option<UserId>,
     pub cast_at: Option<Timestamp>,
+}
+
+/// An appeal against an adopted decision, lodged by one of its voters
+/// during the appeal window; the decision waits until the admins settle it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appeal {
+    pub by_user_id: Option<UserId>,
+    pub by: String,
+    pub reason: super::counting::Reason,
+    pub at: Timestamp,
+    pub settled: Option<AppealSettlement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealSettlement {
+    /// Upheld: the decision is set aside; dismissed: it applies.
+    pub upheld: bool,
+    pub by: String,
+    pub at: Timestamp,
 }

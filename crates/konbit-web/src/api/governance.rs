@@ -11,9 +11,9 @@
 use super::account::created;
 use super::dto::{ListOf, Problem};
 use super::governance_dto::{
-    ActionPreviewDto, BallotBody, BodyDetailDto, BodyDto, BodyMemberDto, ChainReportDto,
-    CommentBody, CommentDto, CreateBodyBody, CreateProposalBody, DecisionDto, DecisionPageDto,
-    ProposalDto, ProposalViewDto, UpdateBodyBody, UpdateProposalBody,
+    ActionPreviewDto, AppealBody, AppealDecisionBody, BallotBody, BodyDetailDto, BodyDto,
+    BodyMemberDto, ChainReportDto, CommentBody, CommentDto, CreateBodyBody, CreateProposalBody,
+    DecisionDto, DecisionPageDto, ProposalDto, ProposalViewDto, UpdateBodyBody, UpdateProposalBody,
 };
 use super::{ApiCtx, ApiJson, Id, QueryParams, tr_from_headers, tr_of};
 use crate::AppState;
@@ -340,6 +340,50 @@ pub async fn roll_back(
     s.app
         .governance()
         .roll_back(&ctx.actor, id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Json(view(&s, &ctx, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/governance/proposals/{id}/appeal", tag = "governance", params(("id" = i64, Path)),
+    request_body = AppealBody,
+    description = "Appeals an adopted decision that changes the platform, during its appeal window: it then waits, whatever the clock, until the admins settle the appeal (recorded in the decision log). A voter of the decision; needs `governance:write`.",
+    responses((status = 200, body = ProposalViewDto), (status = 401, body = Problem),
+              (status = 403, body = Problem, description = "`not_in_electorate`: not a voter of this decision; or the token's scopes"),
+              (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "`wrong_stage`: no appeal window is open, or an appeal is already lodged"),
+              (status = 422, body = Problem, description = "the reason is missing or too long")))]
+pub async fn appeal(
+    State(s): State<AppState>,
+    ctx: ApiCtx,
+    Id(id): Id<i64>,
+    ApiJson(body): ApiJson<AppealBody>,
+) -> Result<Json<ProposalViewDto>, ApiError> {
+    let id = ProposalId(id);
+    s.app
+        .governance()
+        .appeal(&ctx.actor, id, &body.reason)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Json(view(&s, &ctx, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/governance/proposals/{id}/appeal/decision", tag = "governance", params(("id" = i64, Path)),
+    request_body = AppealDecisionBody,
+    description = "Settles an appeal: upheld, the decision is set aside; dismissed, it applies when its appeal window ends (at once if it is over). Admins only; needs `governance:write`.",
+    responses((status = 200, body = ProposalViewDto), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "`wrong_stage`: no appeal is waiting")))]
+pub async fn settle_appeal(
+    State(s): State<AppState>,
+    ctx: ApiCtx,
+    Id(id): Id<i64>,
+    ApiJson(body): ApiJson<AppealDecisionBody>,
+) -> Result<Json<ProposalViewDto>, ApiError> {
+    let id = ProposalId(id);
+    s.app
+        .governance()
+        .settle_appeal(&ctx.actor, id, body.uphold)
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(Json(view(&s, &ctx, id).await?))

@@ -210,6 +210,10 @@ pub struct ProposalDto {
     /// Why the action could not be applied, if it failed.
     pub action_error: Option<String>,
     pub rolled_back_at: Option<i64>,
+    /// An appeal lodged during the appeal window: who, why, when, and how
+    /// the admins settled it (`settled.upheld`).
+    #[schema(value_type = Option<Object>)]
+    pub appeal: Option<Value>,
     /// Unix seconds. During discussion: when it ends and the vote opens.
     pub discussion_ends_at: Option<i64>,
     pub vote_opens_at: Option<i64>,
@@ -252,6 +256,7 @@ impl From<&ProposalRecord> for ProposalDto {
             outcome: r.outcome.clone(),
             action_error: r.action_error.clone(),
             rolled_back_at: r.rolled_back_at,
+            appeal: r.appeal.as_ref().map(json),
             discussion_ends_at,
             vote_opens_at,
             vote_closes_at,
@@ -373,6 +378,10 @@ pub struct ProposalViewDto {
     pub may_start_discussion: bool,
     pub may_comment: bool,
     pub may_roll_back: bool,
+    /// A voter of an adopted decision, during its appeal window.
+    pub may_appeal: bool,
+    /// An admin, while an appeal waits.
+    pub may_settle_appeal: bool,
     /// Until the vote closes: what the platform action would do now.
     pub preview: Option<ActionPreviewDto>,
     /// The proposal's entries in the public decision log.
@@ -410,6 +419,8 @@ impl From<ProposalView> for ProposalViewDto {
             may_start_discussion: v.may_start_discussion,
             may_comment: v.may_comment,
             may_roll_back: v.may_roll_back,
+            may_appeal: v.may_appeal,
+            may_settle_appeal: v.may_settle_appeal,
             preview: v.preview.map(ActionPreviewDto::from),
             decisions: v.decisions.into_iter().map(DecisionDto::from).collect(),
         }
@@ -450,6 +461,20 @@ pub struct UpdateProposalBody {
     pub title: Option<String>,
     pub text: Option<String>,
     pub options: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealBody {
+    /// Why the decision should not apply; up to 2,000 characters.
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionBody {
+    /// `true`: the decision is set aside; `false`: it applies.
+    pub uphold: bool,
 }
 
 #[derive(Deserialize, ToSchema)]

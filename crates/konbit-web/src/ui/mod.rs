@@ -180,6 +180,11 @@ pub(crate) fn routes() -> RouteTable {
         .post("/governance/proposals/{id}/withdraw", governance::withdraw)
         .post("/governance/proposals/{id}/comments", governance::comment)
         .post("/governance/proposals/{id}/ballot", governance::cast)
+        .post("/governance/proposals/{id}/appeal", governance::appeal)
+        .post(
+            "/governance/proposals/{id}/appeal/decision",
+            governance::settle_appeal,
+        )
         .post(
             "/governance/proposals/{id}/roll-back",
             governance::roll_back,

@@ -154,8 +154,17 @@ pub enum ProposalCommand {
     Discuss { id: i64 },
     /// Withdraw a draft or a proposal under discussion (recorded in the decision log).
     Withdraw { id: i64 },
-    /// Undo an applied decision's platform action (once), e.g. after an appeal.
+    /// Undo an applied decision's platform action (once).
     Rollback { id: i64 },
+    /// Settle an appeal lodged during the appeal window: `--uphold` sets the
+    /// decision aside, `--dismiss` lets it apply.
+    Appeal {
+        id: i64,
+        #[arg(long, conflicts_with = "dismiss", required_unless_present = "dismiss")]
+        uphold: bool,
+        #[arg(long)]
+        dismiss: bool,
+    },
     /// What the proposal's platform action would change if applied now.
     Preview { id: i64 },
 }
@@ -993,6 +1002,17 @@ async fn proposal(format: Format, app: &App, actor: &Actor, cmd: ProposalCommand
         ProposalCommand::Rollback { id } => {
             let record = gov.roll_back(actor, ProposalId(id)).await?;
             done(&record, "Rolled back");
+        }
+        ProposalCommand::Appeal { id, uphold, .. } => {
+            let record = gov.settle_appeal(actor, ProposalId(id), uphold).await?;
+            done(
+                &record,
+                if uphold {
+                    "Appeal upheld, decision set aside"
+                } else {
+                    "Appeal dismissed"
+                },
+            );
         }
         ProposalCommand::Preview { id } => {
             let v = gov.proposal(actor, ProposalId(id)).await?;

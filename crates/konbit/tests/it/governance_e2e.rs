@@ -205,3 +205,160 @@ async fn an_adopted_quota_change_applies_after_its_appeal_window_and_shows_in_bo
     assert!(html.contains(&head), "the public page shows the head hash");
     assert!(html.contains("Ten more mailboxes"));
 }
+
+/// An appeal lodged from the panel during the appeal window holds the
+/// change past the window's end; once an admin dismisses it (API), the
+/// change applies; the log tells the whole story.
+#[tokio::test]
+async fn an_appeal_holds_the_change_until_an_admin_settles_it() {
+    let t = TestApp::spawn().await.unwrap();
+    let cli = Actor::operator_cli();
+    let admin_person = t
+        .app
+        .users()
+        .get_by_email(&cli, "admin@coop.test")
+        .await
+        .unwrap();
+    let admin = api_for(
+        &t,
+        &Person {
+            id: admin_person.id,
+            email: "admin@coop.test".into(),
+        },
+        &["governance:write", "accounts:read"],
+    )
+    .await;
+    let mut people = Vec::new();
+    let mut accounts = Vec::new();
+    for name in ["radio", "garden"] {
+        let (account, owner, _) = t.seed_account(name).await.unwrap();
+        accounts.push(account);
+        people.push(owner);
+    }
+    let owner = api_for(&t, &people[0], &["governance:write"]).await;
+    let body = send(
+        &admin,
+        Method::POST,
+        "/api/v1/governance/bodies",
+        &json!({ "name": "General assembly", "kind": "general_assembly" }),
+    )
+    .await
+    .ok(201)["id"]
+        .as_i64()
+        .unwrap();
+    let id = send(
+        &owner,
+        Method::POST,
+        "/api/v1/governance/proposals",
+        &json!({
+            "body_id": body,
+            "title": "Lock the garden account",
+            "text": "Dues unpaid for a year.",
+            "action": { "kind": "lock_account", "account_id": accounts[1].0, "reason": "unpaid dues" },
+        }),
+    )
+    .await
+    .ok(201)["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/governance/proposals/{id}");
+    post_empty(&owner, &format!("{path}/discussion"))
+        .await
+        .ok(200);
+    let gov = t.app.governance();
+    gov.tick(konbit_app::now() + 7 * DAY + 1).await.unwrap();
+    let view = get(&owner, &path).await.ok(200);
+    let hash = view["text_hash"].as_str().unwrap().to_owned();
+    send(
+        &owner,
+        Method::PUT,
+        &format!("{path}/ballot"),
+        &json!({ "text_hash": hash, "ballot": { "method": "yes_no", "choice": "yes" } }),
+    )
+    .await;
+    gov.tick(view["vote_closes_at"].as_i64().unwrap())
+        .await
+        .unwrap();
+    let applicable_at = get(&owner, &path).await.ok(200)["applicable_at"]
+        .as_i64()
+        .unwrap();
+
+    // The garden's owner (a voter) appeals from the panel, in French.
+    let garden = t.session_for(&people[1]).await.unwrap();
+    let page = garden
+        .get(&format!("/governance/proposals/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("name=\"reason\""),
+        "the appeal form is offered"
+    );
+    let res = garden
+        .post(
+            &format!("/governance/proposals/{id}/appeal"),
+            &[("reason", "Our dues were paid <on time>.")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = garden
+        .get(&format!("/governance/proposals/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Our dues were paid &#60;on time&#62;."),
+        "escaped: {page}"
+    );
+    assert!(!page.contains("name=\"reason\""), "one appeal at a time");
+
+    // Past the window, the account is still unlocked: the appeal holds it.
+    gov.tick(applicable_at + DAY).await.unwrap();
+    let locked = || async {
+        get(&admin, &format!("/api/v1/accounts/{}", accounts[1].0))
+            .await
+            .ok(200)["locked"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(!locked().await);
+    assert_eq!(get(&owner, &path).await.ok(200)["stage"], "closed");
+
+    // Only an admin settles it; dismissed, the change applies.
+    let r = send(
+        &owner,
+        Method::POST,
+        &format!("{path}/appeal/decision"),
+        &json!({ "uphold": false }),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let settled = send(
+        &admin,
+        Method::POST,
+        &format!("{path}/appeal/decision"),
+        &json!({ "uphold": false }),
+    )
+    .await
+    .ok(200);
+    assert_eq!(settled["appeal"]["settled"]["upheld"], false, "{settled}");
+    gov.tick(applicable_at + DAY).await.unwrap();
+    assert!(locked().await);
+    let log = get(&owner, "/api/v1/decisions").await.ok(200);
+    let events: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["applied", "appeal_dismissed", "appealed", "decided"],
+        "{log}"
+    );
+}

@@ -809,6 +809,8 @@ const J_PROPOSAL: &[(&str, &str)] = &[(
     r#"{"body_id":$BODY,"title":"A garden day","text":"Let us meet in the garden."}"#,
 )];
 const J_PROPOSAL_EDIT: &[(&str, &str)] = &[("json", r#"{"title":"Other","text":"Another text."}"#)];
+const J_APPEAL: &[(&str, &str)] = &[("json", r#"{"reason":"Not yet."}"#)];
+const J_SETTLE: &[(&str, &str)] = &[("json", r#"{"uphold":false}"#)];
 const J_COMMENT: &[(&str, &str)] = &[("json", r#"{"body":"I agree."}"#)];
 const J_BALLOT: &[(&str, &str)] = &[(
     "json",
@@ -1030,6 +1032,11 @@ fn cases() -> Vec<Case> {
         c("POST", "/governance/proposals/{id}/ballot", &[("text_hash", "$HASH"), ("choice", "yes")],
                                                                    [S(303), C(303), S(403), C(303), S(403), S(303)]),
         c("POST", "/governance/proposals/{id}/roll-back", &[],     [S(303), S(403), S(403), S(403), S(409), S(303)]),
+        // Still voting: no appeal window is open, and no appeal waits.
+        c("POST", "/governance/proposals/{id}/appeal", &[("reason", "Not yet.")],
+                                                                   [S(303), S(409), S(409), S(409), S(409), S(303)]),
+        c("POST", "/governance/proposals/{id}/appeal/decision", &[("uphold", "0")],
+                                                                   [S(303), S(403), S(403), S(403), S(409), S(303)]),
         // The public decision log and the e-mailed vote links: the same
         // answer for everyone; a made-up link is gone; a post without the
         // pre-sign-in form token does nothing.
@@ -1170,6 +1177,8 @@ fn cases() -> Vec<Case> {
         c("POST",   "/api/v1/governance/proposals/{id}/discussion", &[], [S(401), S(403), S(403), S(409), S(409), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/withdraw", &[], [S(401), S(403), S(403), S(409), S(409), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/rollback", &[], [S(401), S(403), S(403), S(403), S(409), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/appeal", J_APPEAL, [S(401), S(409), S(409), S(409), S(409), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/appeal/decision", J_SETTLE, [S(401), S(403), S(403), S(403), S(409), S(403)]),
         c("GET",    "/api/v1/governance/proposals/{id}/comments", &[], [S(401), S(200), S(200), S(200), S(200), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/comments", J_COMMENT, [S(401), C(201), C(201), C(201), C(201), S(403)]),
         c("PUT",    "/api/v1/governance/proposals/{id}/ballot", J_BALLOT, [S(401), C(204), S(403), C(204), S(403), S(403)]),

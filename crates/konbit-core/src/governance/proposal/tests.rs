@@ -469,3 +469,36 @@ fn a_blocked_consent_round_goes_back_to_discussion_or_to_the_fallback_vote() {
         vote.closes_at + rules.vote_seconds as i64
     );
 }
+
+#[test]
+fn an_appeal_is_open_during_the_window_and_an_upheld_one_sets_the_decision_aside() {
+    let p = voting();
+    let Stage::Voting { vote } = p.stage().clone() else {
+        panic!("not voting");
+    };
+    let closed = p.close_vote(Decision::Adopted, vote.closes_at).unwrap();
+    let applicable = closed.applicable_at().unwrap();
+    assert!(closed.appealable(applicable - 1));
+    assert!(!closed.appealable(applicable));
+    assert!(!p.appealable(vote.opened_at), "not while voting");
+    let aside = closed.set_aside().unwrap();
+    assert_eq!(
+        aside.stage().clone(),
+        Stage::Rejected {
+            vote: vote.clone(),
+            closed_at: vote.closes_at,
+            reason: RejectionReason::SetAsideOnAppeal
+        }
+    );
+    assert!(!aside.may_apply(applicable));
+    let rejected = p
+        .close_vote(
+            Decision::Rejected {
+                reason: RejectionReason::NotAdopted,
+            },
+            vote.closes_at,
+        )
+        .unwrap();
+    assert!(!rejected.appealable(vote.closes_at));
+    assert_eq!(rejected.set_aside(), Err(LifecycleError::NotAdopted));
+}

@@ -674,6 +674,10 @@ struct ShowPage {
     may_start_discussion: bool,
     may_comment: bool,
     may_roll_back: bool,
+    may_appeal: bool,
+    may_settle_appeal: bool,
+    /// The appeal lodged, in words: who, when, why, and its settlement.
+    appeal: Option<AppealLines>,
     edit_title: String,
     edit_text: String,
     edit_options: String,
@@ -810,6 +814,20 @@ fn show_view(s: &Signed, v: ProposalView, shown: Shown) -> Response {
         may_start_discussion: v.may_start_discussion,
         may_comment: v.may_comment,
         may_roll_back: v.may_roll_back,
+        may_appeal: v.may_appeal,
+        may_settle_appeal: v.may_settle_appeal,
+        appeal: v.record.appeal.as_ref().map(|a| AppealLines {
+            by: a.by.clone(),
+            at: tr.datetime(a.at),
+            reason: a.reason.as_str().to_owned(),
+            settled: a.settled.as_ref().map(|s| {
+                tr.t(if s.upheld {
+                    "gov-appeal-upheld"
+                } else {
+                    "gov-appeal-dismissed"
+                })
+            }),
+        }),
         edit_title,
         edit_text,
         edit_options,
@@ -890,6 +908,14 @@ fn errors_of(tr: &Tr, e: AppError) -> FormOutcome {
     mapped_outcome(tr, e, field)
 }
 
+pub struct AppealLines {
+    pub by: String,
+    pub at: String,
+    pub reason: String,
+    /// "Upheld: the decision was set aside" or "Dismissed…", once settled.
+    pub settled: Option<String>,
+}
+
 /// Runs a button of the page; on success back to the page with a flash.
 async fn button<F, Fut>(state: &AppState, raw: &str, f: &CsrfForm, flash: &str, run: F) -> Response
 where
@@ -959,6 +985,36 @@ pub async fn roll_back(
     let gov = state.app.governance();
     button(&state, &raw, &f, "gov-rolled-back", |id| async move {
         gov.roll_back(&actor, id).await.map(|_| ())
+    })
+    .await
+}
+
+/// POST /governance/proposals/{id}/appeal
+pub async fn appeal(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    f: CsrfForm,
+) -> Response {
+    let actor = f.signed.session.actor.clone();
+    let reason = f.form.get("reason").to_owned();
+    let gov = state.app.governance();
+    button(&state, &raw, &f, "gov-appealed", |id| async move {
+        gov.appeal(&actor, id, &reason).await.map(|_| ())
+    })
+    .await
+}
+
+/// POST /governance/proposals/{id}/appeal/decision
+pub async fn settle_appeal(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    f: CsrfForm,
+) -> Response {
+    let actor = f.signed.session.actor.clone();
+    let uphold = f.form.get("uphold") == "1";
+    let gov = state.app.governance();
+    button(&state, &raw, &f, "gov-appeal-settled", |id| async move {
+        gov.settle_appeal(&actor, id, uphold).await.map(|_| ())
     })
     .await
 }
