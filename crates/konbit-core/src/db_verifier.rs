@@ -70,7 +70,10 @@ pub fn is_scram(s: &str) -> bool {
         && base64(server, Some(32))
 }
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+/// HMAC-SHA256 (RFC 2104), written out here because the `hmac` crate in the
+/// tree pairs with a newer `sha2` than the workspace's; SCRAM needs it, and
+/// so do keys derived from the server's sealing key.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut block = [0u8; BLOCK];
     if key.len() > BLOCK {
