@@ -154,3 +154,86 @@ async fn governance_pages_in_a_browser() {
     }
     b.quit().await;
 }
+
+/// The admins' side in Chromium: the body form, the new proposal form with
+/// its platform actions, and a decision under appeal with the buttons
+/// that settle it; axe-clean in both languages at both widths.
+#[tokio::test(flavor = "multi_thread")]
+async fn governance_admin_pages_in_a_browser() {
+    let Some(b) = Browser::try_start(1280, 800).await.unwrap() else {
+        return;
+    };
+    let w = world().await;
+    let body = make_assembly(&w).await.to_string();
+    let radio = w.radio.0.to_string();
+    let (status, location, page) = post(
+        &w.owner,
+        "/governance/proposals/new",
+        "en",
+        &[
+            ("body_id", &body),
+            ("title", "Pause the radio account"),
+            ("text", "Lock it until the dues are paid."),
+            ("method", "yes_no"),
+            ("action", "lock_account"),
+            ("account_id", &radio),
+            ("reason", "Unpaid dues"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let id = location
+        .strip_prefix("/governance/proposals/")
+        .and_then(|r| r.split('?').next())
+        .unwrap()
+        .to_owned();
+    let path = format!("/governance/proposals/{id}");
+    let (status, _, _) = post(&w.owner, &format!("{path}/discussion"), "en", &[]).await;
+    assert_eq!(status, 303);
+    let gov = w.t.app.governance();
+    gov.tick(konbit_app::now() + 3 * DAY).await.unwrap();
+    let (_, page) = get(&w.owner, &path, "en").await;
+    let hash = konbit_testkit::app::hidden_value(&page, "text_hash").unwrap();
+    let (status, _, _) = post(
+        &w.owner,
+        &format!("{path}/ballot"),
+        "en",
+        &[("text_hash", &hash), ("choice", "yes")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    // Closed and adopted, inside its one-day appeal window: appealed.
+    gov.tick(konbit_app::now() + 5 * DAY + 60).await.unwrap();
+    let (status, _, page) = post(
+        &w.owner,
+        &format!("{path}/appeal"),
+        "en",
+        &[("reason", "The dues were paid yesterday; the bank is slow.")],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+
+    sign_in(&b, &w.t, "admin@coop.test").await;
+    for lang in ["fr", "en"] {
+        b.goto(&w.t.url(&format!("/lang/{lang}?next=/governance")))
+            .await
+            .unwrap();
+        snap_pages(
+            &b,
+            &w.t,
+            lang,
+            &[
+                ("admin-body-new", "/governance/bodies/new".to_owned()),
+                ("admin-body-edit", format!("/governance/bodies/{body}")),
+                ("admin-proposal-new", "/governance/proposals/new".to_owned()),
+                ("admin-proposal-appealed", path.clone()),
+            ],
+        )
+        .await;
+        b.goto(&w.t.url(&path)).await.unwrap();
+        let appeal = b.text("#appeal-heading").await.unwrap();
+        assert!(!appeal.is_empty());
+        snap_section(&b, &format!("{lang}-admin-appeal"), "#appeal-heading").await;
+    }
+    b.quit().await;
+}
