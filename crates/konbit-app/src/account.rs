@@ -6,7 +6,9 @@ use crate::{
 };
 use konbit_core::authz::{Action, Actor, Target, authorize};
 use konbit_core::model::{Account, AccountId, QuotaProfileId, Role, UserId};
-use konbit_core::names::{AccountName, DisplayName, EmailAddress, Password};
+use konbit_core::names::{
+    AccountName, DisplayName, EmailAddress, MAX_LOCK_REASON_CHARS, Password, check_note,
+};
 use konbit_core::page::{Page, PageRequest};
 use konbit_core::quota::{self, QuotaLine};
 use konbit_core::{ErrorCode, FieldError, Rule};
@@ -302,20 +304,9 @@ impl AccountService<'_> {
             async |tx, old, now| {
                 let reason = match &lock {
                     Some(r) => {
-                        let r = r.trim();
-                        if r.chars().count() > 500 {
-                            return Err(AppError::invalid(FieldError::new(
-                                "reason",
-                                Rule::TooLong { max: 500 },
-                            )));
-                        }
-                        if r.chars().any(|c| c.is_control() && c != '\n') {
-                            return Err(AppError::invalid(FieldError::new(
-                                "reason",
-                                Rule::ControlCharacter,
-                            )));
-                        }
-                        Some(r.to_owned())
+                        check_note("reason", r, MAX_LOCK_REASON_CHARS)
+                            .map_err(AppError::invalid)?;
+                        Some(r.trim().to_owned())
                     }
                     None => None,
                 };

@@ -11,6 +11,31 @@ fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+/// A lock reason is shown to the account's people; keep it a sentence.
+pub const MAX_LOCK_REASON_CHARS: usize = 500;
+
+/// Free text people write for others to read (a lock reason, a note): at
+/// most `max` characters once trimmed, lines allowed, no other control
+/// character. Empty is allowed; `check_text` is the required kind.
+pub fn check_note(field: &'static str, text: &str, max: usize) -> Result<(), FieldError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(FieldError::new(field, Rule::TooLong { max }));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(FieldError::new(field, Rule::ControlCharacter));
+    }
+    Ok(())
+}
+
+/// Like [`check_note`], and not empty (a title, a proposal, a comment).
+pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), FieldError> {
+    if text.trim().is_empty() {
+        return Err(FieldError::new(field, Rule::Required));
+    }
+    check_note(field, text, max)
+}
+
 fn check_length(field: &'static str, s: &str, min: usize, max: usize) -> Result<(), FieldError> {
     let n = s.chars().count();
     if n == 0 && min > 0 {
@@ -282,6 +307,25 @@ impl Label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_keep_their_lines_and_texts_are_required() {
+        assert_eq!(check_note("reason", "", 10), Ok(()));
+        assert_eq!(check_note("reason", "two\nlines", 10), Ok(()));
+        assert_eq!(
+            check_note("reason", "tab\there", 10),
+            Err(FieldError::new("reason", Rule::ControlCharacter))
+        );
+        assert_eq!(
+            check_note("reason", "  eleven chars  ", 10),
+            Err(FieldError::new("reason", Rule::TooLong { max: 10 }))
+        );
+        assert_eq!(
+            check_text("title", "   ", 10),
+            Err(FieldError::new("title", Rule::Required))
+        );
+        assert_eq!(check_text("title", " ten chars ", 10), Ok(()));
+    }
     use proptest::prelude::*;
 
     const FORBIDDEN: &[char] = &[

@@ -12,6 +12,7 @@ use konbit_core::governance::proposal::Proposal;
 use konbit_core::governance::record::{Body, BodyMember, Comment, ProposalRecord, StoredBallot};
 use konbit_core::governance::rules::{BallotVisibility, DecisionRules};
 use konbit_core::governance::voter::Voter;
+use konbit_core::governance::wire_name;
 use konbit_core::model::{AccountId, BodyId, CommentId, ProposalId, Timestamp, UserId};
 use konbit_core::names::{DisplayName, EmailAddress};
 use serde::Serialize;
@@ -154,12 +155,11 @@ impl Tx {
         rules: &DecisionRules,
         now: Timestamp,
     ) -> Result<BodyId> {
-        let kind = to_json("body kind", &rules.body)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO gov_bodies (name, kind, rules, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
         )
         .bind(name.as_str())
-        .bind(kind.trim_matches('"'))
+        .bind(wire_name(&rules.body))
         .bind(to_json("body rules", rules)?)
         .bind(now)
         .fetch_one(self.conn())
@@ -174,13 +174,12 @@ impl Tx {
         rules: &DecisionRules,
         now: Timestamp,
     ) -> Result<()> {
-        let kind = to_json("body kind", &rules.body)?;
         let done = sqlx::query(
             "UPDATE gov_bodies SET name = $2, kind = $3, rules = $4, updated_at = $5 WHERE id = $1",
         )
         .bind(id.0)
         .bind(name.as_str())
-        .bind(kind.trim_matches('"'))
+        .bind(wire_name(&rules.body))
         .bind(to_json("body rules", rules)?)
         .bind(now)
         .execute(self.conn())
@@ -322,7 +321,6 @@ impl Tx {
         now: Timestamp,
     ) -> Result<ProposalId> {
         let action = p.action.map(|a| to_json("action", a)).transpose()?;
-        let stage = to_json("stage", &p.proposal.stage().kind())?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO gov_proposals (body_id, author_user_id, author_label, stage, state, spec, visibility, action, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
@@ -330,7 +328,7 @@ impl Tx {
         .bind(p.body_id.0)
         .bind(p.author_user_id.map(|u| u.0))
         .bind(p.author_label)
-        .bind(stage.trim_matches('"'))
+        .bind(wire_name(&p.proposal.stage().kind()))
         .bind(to_json("proposal state", p.proposal)?)
         .bind(to_json("count spec", p.spec)?)
         .bind(visibility_str(p.visibility))
@@ -343,14 +341,13 @@ impl Tx {
 
     /// Writes back everything that changes after creation.
     pub async fn save_proposal(&mut self, p: &ProposalRecord, now: Timestamp) -> Result<()> {
-        let stage = to_json("stage", &p.proposal.stage().kind())?;
         let done = sqlx::query(
             "UPDATE gov_proposals SET stage = $2, state = $3, spec = $4, action = $5, undo = $6, tally = $7, \
              outcome = $8, action_error = $9, rolled_back_at = $10, reminded_round = $11, due_at = $12, \
              updated_at = $13, appeal = $14 WHERE id = $1",
         )
         .bind(p.id.0)
-        .bind(stage.trim_matches('"'))
+        .bind(wire_name(&p.proposal.stage().kind()))
         .bind(to_json("proposal state", &p.proposal)?)
         .bind(to_json("count spec", &p.spec)?)
         .bind(p.action.as_ref().map(|a| to_json("action", a)).transpose()?)

@@ -33,10 +33,7 @@ pub(crate) async fn log(
         | konbit_core::governance::proposal::Stage::Voting { vote } => vote.text_hash.clone(),
         _ => record.proposal.current_hash(),
     };
-    let method = serde_json::to_value(record.spec.method)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let method = konbit_core::governance::wire_name(&record.spec.method);
     Ok(tx
         .append_decision(
             NewDecision {

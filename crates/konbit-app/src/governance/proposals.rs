@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{AppError, Audit, Fields, Result, audit, json, now};
 use konbit_core::authz::{Action, Actor};
-use konbit_core::governance::action::{PlatformAction, check_text};
+use konbit_core::governance::action::PlatformAction;
 use konbit_core::governance::ballot::{BallotContent, CountSpec, parse_options};
 use konbit_core::governance::decision_log::{DecisionEntry, DecisionEvent};
 use konbit_core::governance::proposal::{Proposal, Stage, StageKind};
@@ -18,6 +18,7 @@ use konbit_core::governance::rules::{BodyKind, Method, Proposers};
 use konbit_core::governance::schulze::TieBreak;
 use konbit_core::governance::voter::Voter;
 use konbit_core::model::{BodyId, ProposalId, Role};
+use konbit_core::names::check_text;
 use konbit_core::{ErrorCode, FieldError, Rule};
 use konbit_store::{NewProposal, Tx};
 use serde::Serialize;
@@ -180,12 +181,7 @@ impl GovernanceService<'_> {
         stage: Option<StageKind>,
     ) -> Result<Vec<ProposalRecord>> {
         check(actor, Action::ViewGovernance)?;
-        let stage = stage.map(|s| {
-            serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        });
+        let stage = stage.map(|s| konbit_core::governance::wire_name(&s));
         let mut tx = self.app.store.read().await?;
         let mut list = tx.proposals(body, stage.as_deref()).await?;
         // A draft is its author's until discussion opens.

@@ -6,12 +6,10 @@
 
 use crate::error::{FieldError, Rule};
 use crate::model::{AccountId, QuotaProfileId};
-use crate::names::{AccountName, DisplayName, EmailAddress};
+use crate::names::{AccountName, DisplayName, EmailAddress, MAX_LOCK_REASON_CHARS, check_text};
 use crate::quota::QuotaLimits;
 use serde::{Deserialize, Serialize};
 
-/// A lock reason is shown to the account's people; keep it a sentence.
-pub const MAX_LOCK_REASON_CHARS: usize = 500;
 /// SPF and DMARC records are single TXT strings; 255 bytes is what one
 /// character-string of a TXT record holds.
 pub const MAX_POLICY_CHARS: usize = 255;
@@ -145,21 +143,6 @@ impl PlatformAction {
             Err(problems)
         }
     }
-}
-
-/// Trimmed, non-empty, no control character, at most `max` characters.
-pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), FieldError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(FieldError::new(field, Rule::Required));
-    }
-    if text.chars().count() > max {
-        return Err(FieldError::new(field, Rule::TooLong { max }));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(FieldError::new(field, Rule::ControlCharacter));
-    }
-    Ok(())
 }
 
 /// A TXT policy goes into PowerDNS quoted: printable ASCII only, no quote

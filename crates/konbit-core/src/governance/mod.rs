@@ -13,3 +13,13 @@ pub mod record;
 pub mod rules;
 pub mod schulze;
 pub mod voter;
+
+/// The name a unit enum of this module has in stored and published JSON
+/// (`yes_no`, `general_assembly`, `voting`), for columns, filters, tables
+/// and the decision log.
+pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}

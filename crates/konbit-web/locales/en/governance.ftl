@@ -261,3 +261,4 @@ gov-outcome-set-aside = Set aside on appeal
 gov-event-appealed = Appealed
 gov-event-appeal-dismissed = Appeal dismissed
 gov-event-appeal-upheld = Appeal upheld
+field-tie-break = Tie rule

@@ -261,3 +261,4 @@ gov-outcome-set-aside = Écartée en appel
 gov-event-appealed = Appel déposé
 gov-event-appeal-dismissed = Appel rejeté
 gov-event-appeal-upheld = Appel accueilli
+field-tie-break = Règle de départage

@@ -24,9 +24,7 @@ fn json<T: Serialize>(v: &T) -> Value {
 }
 
 /// A unit enum's snake_case name (`yes_no`, `voting`…).
-fn tag<T: Serialize>(v: &T) -> String {
-    json(v).as_str().map(str::to_owned).unwrap_or_default()
-}
+use konbit_core::governance::wire_name as tag;
 
 // ---------------------------------------------------------------- bodies
 

@@ -282,12 +282,7 @@ type Outcome = Result<(), Failure>;
 // ---------------------------------------------------------------- words
 
 /// A snake_case name of a unit enum (`yes_no`, `voting`…).
-fn tag<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
+use konbit_core::governance::wire_name as tag;
 
 /// "7 days", "36 hours", "90 minutes", "0 seconds".
 fn duration(seconds: u64) -> String {

@@ -168,7 +168,11 @@ fn rfc3339(ts: i64) -> String {
 }
 
 fn atom(tr: &Tr, origin: &str, entries: &[DecisionEntry], head: &str) -> String {
-    let updated = entries.first().map(|e| e.at).unwrap_or(0);
+    // An empty log is "updated" now: feed readers order by this date.
+    let updated = entries
+        .first()
+        .map(|e| e.at)
+        .unwrap_or_else(konbit_app::now);
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     out.push_str(&format!(
