@@ -18,6 +18,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; f
 
 pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
+    let too_large = res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE;
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
         if !h.contains_key(&k) {
@@ -42,6 +43,11 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     set(h, header::CACHE_CONTROL, "no-store");
     if state.web.secure_cookies {
         set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    // A refused oversized body is left unread on the socket, so the server
+    // drops the connection; saying so keeps clients from reusing it.
+    if too_large {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     res
 }

@@ -593,6 +593,10 @@ async fn mail_programs_get_their_settings_for_hosted_domains_only() {
             .await
             .unwrap();
         assert_eq!(res.status(), want);
+        if want == 413 {
+            // The unread body stays on the socket: the client must not reuse it.
+            assert_eq!(res.headers()["connection"], "close");
+        }
     }
     // The exemption is for that one address only.
     let res = http

@@ -180,9 +180,10 @@ async fn standalone_setup_serves_challenges_and_closes_unknown_hosts() {
         while !socket.exists() {
             assert!(
                 d.is_running() && started.elapsed() < READY,
-                "no {} (php-fpm: {})",
+                "no {} (php-fpm: {}; its log: {})",
                 socket.display(),
-                d.log_tail(20)
+                d.log_tail(20),
+                std::fs::read_to_string(k.state.join("php-fpm.log")).unwrap_or_default()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
