@@ -55,6 +55,8 @@ pub enum ErrorCode {
     NotInElectorate,
     /// A ballot that does not fit the vote (unknown option, duplicate…).
     InvalidBallot,
+    /// An adopted decision's platform action could not be carried out.
+    ApplyFailed,
     Internal,
 }
 
@@ -95,6 +97,7 @@ impl ErrorCode {
             Self::StaleText => "stale_text",
             Self::NotInElectorate => "not_in_electorate",
             Self::InvalidBallot => "invalid_ballot",
+            Self::ApplyFailed => "apply_failed",
             Self::Internal => "internal",
         }
     }
@@ -125,7 +128,8 @@ impl ErrorCode {
             | Self::TextFrozen
             | Self::VoteNotOpen
             | Self::VoteClosed
-            | Self::StaleText => 409,
+            | Self::StaleText
+            | Self::ApplyFailed => 409,
             Self::NotInElectorate => 403,
             Self::InvalidBallot => 422,
             Self::Internal => 500,

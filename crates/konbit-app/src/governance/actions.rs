@@ -290,8 +290,9 @@ pub(crate) async fn apply_in(
             quota_profile_id,
             owner_email,
         } => {
-            // A new person gets a random password and sets their own
-            // through "forgot password"; an existing one is just made owner.
+            // A new person gets a random password, and the welcome e-mail
+            // sent once this commits lets them choose their own; an
+            // existing one is just made owner.
             let account = app
                 .accounts()
                 .create_in(

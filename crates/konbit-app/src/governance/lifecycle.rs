@@ -6,14 +6,15 @@
 
 use super::actions::apply_in;
 use super::decisions::log;
-use super::notify::{Notice, NoticeKind, Outgoing};
+use super::notify::{Notice, NoticeKind, Outgoing, is_newcomer};
 use super::proposals::frozen_voters;
 use super::{GovernanceService, decision_actor, lifecycle_error};
 use crate::{AppError, Audit, Result, audit, json};
 use konbit_core::authz::{Action, Actor};
+use konbit_core::governance::action::PlatformAction;
 use konbit_core::governance::ballot::{BallotContent, CountVerdict, count};
 use konbit_core::governance::decision_log::DecisionEvent;
-use konbit_core::governance::proposal::{Decision, RejectionReason, Stage};
+use konbit_core::governance::proposal::{Decision, RejectionReason, Stage, StageKind};
 use konbit_core::governance::record::ProposalRecord;
 use konbit_core::governance::rules::{BallotVisibility, BodyKind, Method, Weighting};
 use konbit_core::governance::voter::Voter;
@@ -71,10 +72,40 @@ fn outcome_word(decision: Decision) -> &'static str {
     }
 }
 
+/// Why an action could not be carried out, as stored with the proposal:
+/// the error's code, then what it names (`not_found`, `duplicate: name`).
+/// Front ends word the code in the reader's language.
+pub(crate) fn failure_text(error: &AppError) -> String {
+    let code = error.code().as_str();
+    let detail = match error {
+        AppError::Duplicate { field } => (*field).to_owned(),
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|f| f.field)
+            .collect::<Vec<_>>()
+            .join(", "),
+        AppError::Conflict { detail, .. } => detail.clone(),
+        _ => String::new(),
+    };
+    if detail.is_empty() {
+        code.to_owned()
+    } else {
+        format!("{code}: {detail}")
+    }
+}
+
 impl GovernanceService<'_> {
     /// Moves every proposal that is due at `now`, then sends the e-mails
     /// the steps called for. The housekeeping calls it every minute.
     pub async fn tick(&self, now: i64) -> Result<TickReport> {
+        let (mut report, outgoing) = self.advance(now).await?;
+        report.mails = self.send(outgoing).await;
+        Ok(report)
+    }
+
+    /// Moves every proposal that is due at `now`; returns the e-mails the
+    /// steps called for, committed but not sent yet.
+    pub(crate) async fn advance(&self, now: i64) -> Result<(TickReport, Vec<Outgoing>)> {
         let due = self.app.store.read().await?.proposals_due(now).await?;
         let mut report = TickReport::default();
         let mut outgoing = Vec::new();
@@ -91,8 +122,7 @@ impl GovernanceService<'_> {
                 }
             }
         }
-        report.mails = self.send(outgoing).await;
-        Ok(report)
+        Ok((report, outgoing))
     }
 
     /// One step of one proposal, if it is due; `None` when nothing is.
@@ -148,7 +178,7 @@ impl GovernanceService<'_> {
                 return Ok(None);
             }
             Stage::Closed { .. } if record.proposal.may_apply(now) => {
-                match self.apply(&mut tx, &mut record, now).await {
+                match self.apply(&mut tx, &mut record, now, &mut mails).await {
                     Ok(()) => report.applied += 1,
                     Err(e) => {
                         drop(tx);
@@ -296,11 +326,32 @@ impl GovernanceService<'_> {
         }
     }
 
-    async fn apply(&self, tx: &mut Tx, record: &mut ProposalRecord, now: i64) -> Result<()> {
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        record: &mut ProposalRecord,
+        now: i64,
+        mails: &mut Vec<Outgoing>,
+    ) -> Result<()> {
         let detail = match record.action.clone() {
             Some(action) => {
+                let newcomer = match &action {
+                    PlatformAction::AdmitAccount { owner_email, .. } => {
+                        is_newcomer(tx, owner_email).await?
+                    }
+                    _ => false,
+                };
                 let undo = apply_in(tx, self.app, &decision_actor(record.id), &action, now).await?;
                 record.undo = Some(undo.clone());
+                if let (
+                    true,
+                    PlatformAction::AdmitAccount {
+                        owner_email, name, ..
+                    },
+                ) = (newcomer, &action)
+                {
+                    mails.push(self.welcome(tx, record, owner_email, name, now).await?);
+                }
                 Some(serde_json::json!({ "action": action, "undo": undo }))
             }
             None => None,
@@ -324,7 +375,7 @@ impl GovernanceService<'_> {
         let mut tx = self.app.store.write().await?;
         let mut record = tx.proposal(id).await?;
         let old = record.clone();
-        record.action_error = Some(error.to_string());
+        record.action_error = Some(failure_text(error));
         record.due_at = None;
         tx.save_proposal(&record, now).await?;
         self.audit_change(
@@ -339,6 +390,54 @@ impl GovernanceService<'_> {
         self.app.commit(tx).await?;
         tracing::warn!(proposal = %id, error = %error, "an adopted decision could not be applied");
         Ok(())
+    }
+
+    /// Tries again to carry out an adopted decision whose application
+    /// failed, once an admin has removed the cause (restored the account
+    /// it names, freed the name it takes…). It fails the same way, and
+    /// says so, while the cause remains.
+    pub async fn retry_apply(&self, actor: &Actor, id: ProposalId) -> Result<ProposalRecord> {
+        self.retry_apply_at(actor, id, crate::now()).await
+    }
+
+    pub(crate) async fn retry_apply_at(
+        &self,
+        actor: &Actor,
+        id: ProposalId,
+        now: i64,
+    ) -> Result<ProposalRecord> {
+        super::check(actor, Action::ManageGovernance)?;
+        let mut tx = self.app.store.write().await?;
+        let mut record = tx.proposal(id).await?;
+        if record.proposal.stage().kind() != StageKind::Closed || record.action_error.is_none() {
+            return Err(AppError::Conflict {
+                code: konbit_core::ErrorCode::WrongStage,
+                detail: "only an adopted decision whose application failed can be tried again"
+                    .into(),
+            });
+        }
+        // It was due when it failed: a clock stepped back since does not
+        // reopen its appeal window.
+        let now = record
+            .proposal
+            .applicable_at()
+            .map_or(now, |due| now.max(due));
+        let old = record.clone();
+        let mut mails = Vec::new();
+        if let Err(e) = self.apply(&mut tx, &mut record, now, &mut mails).await {
+            drop(tx);
+            self.record_failure(id, &e, now).await?;
+            return Err(AppError::Conflict {
+                code: konbit_core::ErrorCode::ApplyFailed,
+                detail: failure_text(&e),
+            });
+        }
+        tx.save_proposal(&record, now).await?;
+        self.audit_change(&mut tx, actor, "decision_applied", &old, &record, now)
+            .await?;
+        self.app.commit(tx).await?;
+        self.send(mails).await;
+        Ok(record)
     }
 
     /// Undoes an applied decision (an admin's call, e.g. after an appeal

@@ -11,7 +11,8 @@ use konbit_core::governance::proposal::{Stage, StageKind};
 use konbit_core::governance::record::ProposalRecord;
 use konbit_core::governance::voter::Voter;
 use konbit_core::model::{ProposalId, UserId};
-use konbit_store::{Recipient, Tx, VoteLinkRow};
+use konbit_core::names::EmailAddress;
+use konbit_store::{Recipient, StoreError, Tx, VoteLinkRow};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -26,6 +27,9 @@ pub enum NoticeKind {
     ClosesSoon,
     Outcome,
     AnotherRound,
+    /// To a person the co-op admitted by decision: the account is theirs,
+    /// and a link lets them choose their password.
+    Admitted,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,10 +69,16 @@ impl Notice {
 pub(crate) struct Outgoing {
     pub to: Recipient,
     pub notice: Notice,
-    /// The one-time vote token, for notices that carry one.
+    /// The one-time token: a vote link's, or for [`NoticeKind::Admitted`]
+    /// a password link's.
     pub token: Option<String>,
-    pub voter_label: String,
+    /// Whom the person votes for, or the account they were admitted with.
+    pub label: String,
 }
+
+/// How long the link in a welcome e-mail works: long enough for someone
+/// who reads their mail once a week.
+pub const WELCOME_LINK_SECS: i64 = 7 * 24 * 60 * 60;
 
 /// A rendered message, as it goes to the relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,7 +120,6 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
     let fr = french(&out.to.locale);
     let n = &out.notice;
     let page = format!("{base}/governance/proposals/{}", n.proposal_id);
-    let link = out.token.as_ref().map(|t| format!("{base}/vote/{t}"));
     let closes = n.closes_at.map(date).unwrap_or_default();
     let (subject, mut lines) = match (n.kind, fr) {
         (NoticeKind::VoteOpened, true) => (
@@ -122,7 +131,7 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
                     "Le vote sur « {} » ({}) est ouvert jusqu'au {closes}.",
                     n.title, n.body_name
                 ),
-                format!("Vous votez pour : {}.", out.voter_label),
+                format!("Vous votez pour : {}.", out.label),
             ],
         ),
         (NoticeKind::VoteOpened, false) => (
@@ -134,7 +143,7 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
                     "The vote on \"{}\" ({}) is open until {closes}.",
                     n.title, n.body_name
                 ),
-                format!("You vote for: {}.", out.voter_label),
+                format!("You vote for: {}.", out.label),
             ],
         ),
         (NoticeKind::ClosesSoon, true) => (
@@ -146,7 +155,7 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
                     "Vous n'avez pas encore voté sur « {} » ; le vote se termine le {closes}.",
                     n.title
                 ),
-                format!("Vous votez pour : {}.", out.voter_label),
+                format!("Vous votez pour : {}.", out.label),
             ],
         ),
         (NoticeKind::ClosesSoon, false) => (
@@ -158,7 +167,7 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
                     "You have not voted on \"{}\" yet; the vote closes on {closes}.",
                     n.title
                 ),
-                format!("You vote for: {}.", out.voter_label),
+                format!("You vote for: {}.", out.label),
             ],
         ),
         (NoticeKind::Outcome, true) => (
@@ -209,14 +218,56 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
                 ),
             ],
         ),
+        (NoticeKind::Admitted, true) => (
+            format!("Bienvenue : le compte {} est à vous", out.label),
+            vec![
+                format!("Bonjour {},", out.to.display_name),
+                String::new(),
+                format!(
+                    "Par la décision « {} » ({}), la coopérative vous accueille : le compte {} est à vous.",
+                    n.title, n.body_name, out.label
+                ),
+            ],
+        ),
+        (NoticeKind::Admitted, false) => (
+            format!("Welcome: the account {} is yours", out.label),
+            vec![
+                format!("Hello {},", out.to.display_name),
+                String::new(),
+                format!(
+                    "By the decision \"{}\" ({}), the co-op welcomes you: the account {} is yours.",
+                    n.title, n.body_name, out.label
+                ),
+            ],
+        ),
     };
     lines.push(String::new());
-    if let Some(link) = link {
-        lines.push(if fr {
-            format!("Voter sans vous connecter (lien personnel, valable une fois) : {link}")
-        } else {
-            format!("Vote without signing in (personal link, works once): {link}")
-        });
+    match (&out.token, n.kind) {
+        (Some(token), NoticeKind::Admitted) => {
+            let link = format!("{base}/password-reset/{token}");
+            let days = WELCOME_LINK_SECS / (24 * 60 * 60);
+            lines.push(if fr {
+                format!(
+                    "Choisissez votre mot de passe (lien personnel, valable {days} jours) : {link}"
+                )
+            } else {
+                format!("Choose your password (personal link, works for {days} days): {link}")
+            });
+            lines.push(if fr {
+                "Passé ce délai, « Mot de passe oublié ? » sur la page de connexion vous envoie un nouveau lien.".to_owned()
+            } else {
+                "After that, \"Forgot your password?\" on the sign-in page sends you a new link.".to_owned()
+            });
+        }
+        (Some(token), _) => {
+            let link = format!("{base}/vote/{token}");
+            lines.push(if fr {
+                format!("Voter sans vous connecter (lien personnel, valable une fois) : {link}")
+            } else {
+                format!("Vote without signing in (personal link, works once): {link}")
+            });
+        }
+        (None, _) => {}
     }
     lines.push(if fr {
         format!("La proposition : {page}")
@@ -235,7 +286,49 @@ pub(crate) fn render(out: &Outgoing, base: &str) -> GovernanceMail {
     }
 }
 
+/// Whether nobody has `email` yet, so that admitting its owner creates a
+/// person who has no password of their own.
+pub(crate) async fn is_newcomer(tx: &mut Tx, email: &str) -> Result<bool> {
+    let Ok(email) = EmailAddress::parse("owner_email", email) else {
+        return Ok(false);
+    };
+    match tx.user_auth_by_email(email.as_str()).await {
+        Ok(_) => Ok(false),
+        Err(StoreError::NotFound) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl GovernanceService<'_> {
+    /// The welcome for a person an adopted decision just created: their
+    /// account's name and a link to choose a password, which works like a
+    /// password reset's but for a week.
+    pub(crate) async fn welcome(
+        &self,
+        tx: &mut Tx,
+        record: &ProposalRecord,
+        email: &str,
+        account: &str,
+        now: i64,
+    ) -> Result<Outgoing> {
+        let email = EmailAddress::parse("owner_email", email).map_err(crate::AppError::invalid)?;
+        let person = tx.user_auth_by_email(email.as_str()).await?.person.id;
+        let token = format!("{person}.{}", random_token());
+        tx.insert_password_reset(
+            &sha256_hex(&token),
+            person,
+            now,
+            now.saturating_add(WELCOME_LINK_SECS),
+        )
+        .await?;
+        Ok(Outgoing {
+            to: tx.recipient(person).await?,
+            notice: self.notice(record, NoticeKind::Admitted),
+            token: Some(token),
+            label: account.to_owned(),
+        })
+    }
+
     /// The people behind each voter, with the voter's name: an account's
     /// owners, or the person.
     async fn people_of(
@@ -290,7 +383,7 @@ impl GovernanceService<'_> {
                 to,
                 notice: notice.clone(),
                 token: Some(token),
-                voter_label: label,
+                label,
             });
         }
         Ok(out)
@@ -338,7 +431,7 @@ impl GovernanceService<'_> {
                 to,
                 notice: notice.clone(),
                 token: None,
-                voter_label: label,
+                label,
             })
             .collect())
     }

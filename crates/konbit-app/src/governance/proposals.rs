@@ -75,6 +75,8 @@ pub struct ProposalView {
     pub may_start_discussion: bool,
     pub may_comment: bool,
     pub may_roll_back: bool,
+    /// An admin, when carrying out an adopted decision failed.
+    pub may_retry_apply: bool,
     /// A voter of an adopted decision, during its appeal window.
     pub may_appeal: bool,
     /// An admin, while an appeal waits.
@@ -510,6 +512,9 @@ impl GovernanceService<'_> {
             may_settle_appeal: actor.is_admin
                 && stage == StageKind::Closed
                 && record.appeal.as_ref().is_some_and(|a| a.settled.is_none()),
+            may_retry_apply: actor.is_admin
+                && stage == StageKind::Closed
+                && record.action_error.is_some(),
             may_roll_back: actor.is_admin
                 && stage == StageKind::Applied
                 && record.undo.is_some()

@@ -2,6 +2,7 @@
 //! applied platform change, every refused ballot, secret ballots, the
 //! missed quorum, consent rounds, one-time links and the rollback.
 
+use super::notify::NoticeKind;
 use super::*;
 use crate::account::CreateAccount;
 use crate::tests::{actor_for, app_with, owner};
@@ -74,6 +75,19 @@ impl World {
             .await
             .unwrap()
             .id
+    }
+
+    /// A proposal carrying `action` before an assembly with no appeal
+    /// window, voted yes by the first two owners: the step at the close
+    /// (the returned time) adopts and applies it.
+    async fn adopted_at_close(&self, action: PlatformAction) -> (ProposalId, i64) {
+        let mut rules = DecisionRules::default_for(BodyKind::GeneralAssembly);
+        rules.appeal_window_seconds = 0;
+        let body = self.assembly(rules).await;
+        let (id, hash, closes_at) = self.voting(body, yes_no(body, Some(action))).await;
+        self.vote(0, id, &hash, choice(Choice::Yes)).await.unwrap();
+        self.vote(1, id, &hash, choice(Choice::Yes)).await.unwrap();
+        (id, closes_at)
     }
 
     /// A proposal by the first owner, through discussion into its vote.
@@ -614,21 +628,56 @@ async fn only_admins_make_bodies_and_bad_rules_name_their_fields() {
 #[tokio::test]
 async fn an_admission_creates_the_account_with_its_owner_and_rolls_back_to_a_deletion() {
     let w = world(2).await;
-    let mut rules = DecisionRules::default_for(BodyKind::GeneralAssembly);
-    rules.appeal_window_seconds = 0;
-    let body = w.assembly(rules).await;
     let action = PlatformAction::AdmitAccount {
         name: "bakery".into(),
         display_name: "The Bakery".into(),
         quota_profile_id: w.profile,
         owner_email: "baker@coop.test".into(),
     };
-    let (id, hash, closes_at) = w.voting(body, yes_no(body, Some(action))).await;
-    w.vote(0, id, &hash, choice(Choice::Yes)).await.unwrap();
-    w.vote(1, id, &hash, choice(Choice::Yes)).await.unwrap();
+    let (id, closes_at) = w.adopted_at_close(action).await;
     let gov = w.app.governance();
-    let report = gov.tick(closes_at).await.unwrap();
+    let (report, mails) = gov.advance(closes_at).await.unwrap();
     assert_eq!((report.votes_closed, report.applied), (1, 1), "{report:?}");
+
+    // The newcomer is welcomed in their mail, with a link that sets the
+    // password they never had; the voters only hear the outcome.
+    let welcome: Vec<_> = mails
+        .iter()
+        .filter(|m| m.notice.kind == NoticeKind::Admitted)
+        .collect();
+    assert_eq!(welcome.len(), 1, "{mails:?}");
+    assert_eq!(welcome[0].to.email, "baker@coop.test");
+    let mail = super::notify::render(welcome[0], "https://panel.coop.test");
+    assert!(
+        mail.subject.contains("bakery") && mail.body.contains("The Bakery"),
+        "{mail:?}"
+    );
+    let token = welcome[0].token.clone().unwrap();
+    assert!(
+        mail.body
+            .contains(&format!("https://panel.coop.test/password-reset/{token}")),
+        "{mail:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .filter(|m| m.to.email.starts_with("owner"))
+            .all(|m| m.notice.kind == NoticeKind::Outcome && m.token.is_none()),
+        "{mails:?}"
+    );
+    let chosen = "the baker's own long password";
+    let client = crate::auth::ClientInfo::default();
+    w.app
+        .password_reset()
+        .reset(&token, chosen, client.clone())
+        .await
+        .unwrap();
+    w.app
+        .auth()
+        .sign_in("baker@coop.test", chosen, None, client)
+        .await
+        .unwrap();
+
     let cli = Actor::operator_cli();
     let bakery = w.app.accounts().get_by_name(&cli, "bakery").await.unwrap();
     assert_eq!(bakery.display_name.as_str(), "The Bakery");
@@ -638,6 +687,102 @@ async fn an_admission_creates_the_account_with_its_owner_and_rolls_back_to_a_del
     gov.roll_back(&cli, id).await.unwrap();
     let bakery = w.app.accounts().get(&cli, bakery.id).await.unwrap();
     assert!(bakery.is_deleted(), "restorable during the grace period");
+}
+
+#[tokio::test]
+async fn admitting_someone_who_already_has_a_password_sends_no_welcome() {
+    let w = world(2).await;
+    let action = PlatformAction::AdmitAccount {
+        name: "second-home".into(),
+        display_name: "A second account".into(),
+        quota_profile_id: w.profile,
+        owner_email: "owner1@coop.test".into(),
+    };
+    let (_, closes_at) = w.adopted_at_close(action).await;
+    let (report, mails) = w.app.governance().advance(closes_at).await.unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert!(
+        mails.iter().all(|m| m.notice.kind == NoticeKind::Outcome),
+        "{mails:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_application_is_recorded_and_an_admin_retries_it_once_the_cause_is_gone() {
+    let w = world(3).await;
+    let target = w.accounts[2];
+    let action = PlatformAction::LockAccount {
+        account_id: target,
+        reason: "unpaid dues".into(),
+    };
+    let (id, closes_at) = w.adopted_at_close(action).await;
+    // Meanwhile an admin deletes the account the decision names.
+    let cli = Actor::operator_cli();
+    w.app.accounts().delete(&cli, target).await.unwrap();
+    let gov = w.app.governance();
+    let report = gov.tick(closes_at).await.unwrap();
+    assert_eq!((report.applied, report.failed), (0, 1), "{report:?}");
+    let record = w
+        .app
+        .store
+        .read()
+        .await
+        .unwrap()
+        .proposal(id)
+        .await
+        .unwrap();
+    assert_eq!(record.proposal.stage().kind(), StageKind::Closed);
+    assert_eq!(record.action_error.as_deref(), Some("not_found"));
+    assert!(record.due_at.is_none(), "not retried by itself");
+    let view = gov.proposal(&w.owners[0], id).await.unwrap();
+    assert!(!view.may_retry_apply, "admins only");
+
+    // Neither a member nor a retry while the cause remains.
+    let refused = gov
+        .retry_apply_at(&w.owners[0], id, closes_at)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, AppError::Denied(_)), "{refused:?}");
+    let again = gov.retry_apply_at(&cli, id, closes_at).await.unwrap_err();
+    assert!(
+        matches!(
+            again,
+            AppError::Conflict {
+                code: konbit_core::ErrorCode::ApplyFailed,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+
+    w.app.accounts().restore(&cli, target).await.unwrap();
+    let record = gov.retry_apply_at(&cli, id, closes_at).await.unwrap();
+    assert_eq!(record.proposal.stage().kind(), StageKind::Applied);
+    assert!(record.action_error.is_none());
+    let account = w.app.accounts().get(&cli, target).await.unwrap();
+    assert_eq!(account.lock_reason.as_deref(), Some("unpaid dues"));
+    let log = w
+        .app
+        .store
+        .read()
+        .await
+        .unwrap()
+        .decisions_of(id)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|d| d.event == "applied"), "{log:?}");
+    // Done is done.
+    let twice = gov.retry_apply_at(&cli, id, closes_at).await.unwrap_err();
+    assert!(
+        matches!(
+            twice,
+            AppError::Conflict {
+                code: konbit_core::ErrorCode::WrongStage,
+                ..
+            }
+        ),
+        "{twice:?}"
+    );
 }
 
 #[tokio::test]

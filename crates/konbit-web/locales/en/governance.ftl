@@ -125,6 +125,7 @@ gov-action-hint = What the platform does by itself once the proposal is adopted 
 gov-action-none = Nothing: a decision only
 gov-action-set-quota-limits = Change a quota profile's limits
 gov-action-admit-account = Admit an account
+gov-admit-hint = Someone new at this address gets a welcome e-mail when the decision applies, with a link to choose their password.
 gov-action-lock-account = Lock an account
 gov-action-unlock-account = Unlock an account
 gov-action-set-zone-defaults = Zone defaults for new domains
@@ -157,6 +158,8 @@ flash-gov-commented = Your comment was added.
 flash-gov-ballot-cast = Your ballot was recorded. You may change it until the vote closes.
 gov-by = by { $name }
 gov-action-failed = Carrying out this decision failed:
+gov-failure-not-found = What the decision names no longer exists (a deleted account or quota profile).
+gov-failure-duplicate = A name the decision gives was taken in the meantime.
 gov-text-heading = Text
 gov-text-hash = Text hash
 gov-frozen-hash = Hash of the text put to the vote
@@ -222,6 +225,9 @@ gov-pairwise-heading = Head-to-head results
 gov-pairwise-hint = Each cell: how many voters prefer the row's candidate to the column's.
 gov-roll-back = Roll back
 gov-roll-back-hint = Undoes what this decision changed on the platform and records it in the decision log.
+gov-retry = Try again
+gov-retry-hint = Remove the cause first (restore the account, free the name…): trying again carries out the decision as adopted.
+flash-gov-applied = The decision was carried out.
 
 # The public decision log.
 gov-decisions-title = Decision log

@@ -125,6 +125,7 @@ gov-action-hint = Ce que la plateforme fait d'elle-même une fois la proposition
 gov-action-none = Rien : une décision seulement
 gov-action-set-quota-limits = Changer les limites d'un profil de quota
 gov-action-admit-account = Admettre un compte
+gov-admit-hint = Une personne nouvelle à cette adresse reçoit, quand la décision s'applique, un e-mail de bienvenue avec un lien pour choisir son mot de passe.
 gov-action-lock-account = Verrouiller un compte
 gov-action-unlock-account = Déverrouiller un compte
 gov-action-set-zone-defaults = Valeurs par défaut des zones des nouveaux domaines
@@ -157,6 +158,8 @@ flash-gov-commented = Votre commentaire a été ajouté.
 flash-gov-ballot-cast = Votre bulletin a été enregistré. Vous pouvez le changer jusqu'à la clôture du vote.
 gov-by = par { $name }
 gov-action-failed = L'application de cette décision a échoué :
+gov-failure-not-found = Ce que la décision désigne n'existe plus (un compte ou un profil de quota supprimé).
+gov-failure-duplicate = Un nom que la décision attribue a été pris entre-temps.
 gov-text-heading = Texte
 gov-text-hash = Empreinte du texte
 gov-frozen-hash = Empreinte du texte soumis au vote
@@ -222,6 +225,9 @@ gov-pairwise-heading = Duels entre candidats
 gov-pairwise-hint = Chaque case : combien de votant·es préfèrent le candidat de la ligne à celui de la colonne.
 gov-roll-back = Annuler
 gov-roll-back-hint = Défait ce que cette décision a changé sur la plateforme et l'inscrit au registre des décisions.
+gov-retry = Réessayer
+gov-retry-hint = Levez d'abord la cause (restaurer le compte, libérer le nom…) : réessayer exécute la décision telle qu'adoptée.
+flash-gov-applied = La décision a été exécutée.
 
 # Le registre public des décisions.
 gov-decisions-title = Registre des décisions

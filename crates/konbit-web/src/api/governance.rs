@@ -345,6 +345,25 @@ pub async fn roll_back(
     Ok(Json(view(&s, &ctx, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/governance/proposals/{id}/retry", tag = "governance", params(("id" = i64, Path)),
+    description = "Tries again to carry out an adopted decision whose platform action failed (`action_error`), once its cause is removed. Admins only; needs `governance:write`.",
+    responses((status = 200, body = ProposalViewDto), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "`wrong_stage`: nothing failed to retry; `apply_failed`: it failed again, and `detail` says why")))]
+pub async fn retry_apply(
+    State(s): State<AppState>,
+    ctx: ApiCtx,
+    Id(id): Id<i64>,
+) -> Result<Json<ProposalViewDto>, ApiError> {
+    let id = ProposalId(id);
+    s.app
+        .governance()
+        .retry_apply(&ctx.actor, id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Json(view(&s, &ctx, id).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/governance/proposals/{id}/appeal", tag = "governance", params(("id" = i64, Path)),
     request_body = AppealBody,
     description = "Appeals an adopted decision that changes the platform, during its appeal window: it then waits, whatever the clock, until the admins settle the appeal (recorded in the decision log). A voter of the decision; needs `governance:write`.",

@@ -205,7 +205,9 @@ pub struct ProposalDto {
     pub tally: Option<Value>,
     /// `adopted`, `rejected` or `quorum_missed` once counted.
     pub outcome: Option<String>,
-    /// Why the action could not be applied, if it failed.
+    /// Why the action could not be applied, if it failed: an error code of
+    /// the API's problems, then what it names (`not_found`,
+    /// `duplicate: name`).
     pub action_error: Option<String>,
     pub rolled_back_at: Option<i64>,
     /// An appeal lodged during the appeal window: who, why, when, and how
@@ -376,6 +378,9 @@ pub struct ProposalViewDto {
     pub may_start_discussion: bool,
     pub may_comment: bool,
     pub may_roll_back: bool,
+    /// An admin, when carrying out the adopted decision failed
+    /// (`proposal.action_error`).
+    pub may_retry_apply: bool,
     /// A voter of an adopted decision, during its appeal window.
     pub may_appeal: bool,
     /// An admin, while an appeal waits.
@@ -417,6 +422,7 @@ impl From<ProposalView> for ProposalViewDto {
             may_start_discussion: v.may_start_discussion,
             may_comment: v.may_comment,
             may_roll_back: v.may_roll_back,
+            may_retry_apply: v.may_retry_apply,
             may_appeal: v.may_appeal,
             may_settle_appeal: v.may_settle_appeal,
             preview: v.preview.map(ActionPreviewDto::from),

@@ -167,6 +167,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(governance::start_discussion))
         .routes(routes!(governance::withdraw))
         .routes(routes!(governance::roll_back))
+        .routes(routes!(governance::retry_apply))
         .routes(routes!(governance::appeal))
         .routes(routes!(governance::settle_appeal))
         .routes(routes!(governance::comments, governance::add_comment))

@@ -189,6 +189,7 @@ pub(crate) fn routes() -> RouteTable {
             "/governance/proposals/{id}/roll-back",
             governance::roll_back,
         )
+        .post("/governance/proposals/{id}/retry", governance::retry_apply)
         // Public: the decision log, its feed, and one-time vote links.
         .get("/decisions", governance::decisions)
         .get("/decisions/feed.atom", governance::feed)

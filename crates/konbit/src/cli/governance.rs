@@ -156,6 +156,9 @@ pub enum ProposalCommand {
     Withdraw { id: i64 },
     /// Undo an applied decision's platform action (once).
     Rollback { id: i64 },
+    /// Carry out again an adopted decision whose platform action failed,
+    /// once its cause is removed.
+    Retry { id: i64 },
     /// Settle an appeal lodged during the appeal window: `--uphold` sets the
     /// decision aside, `--dismiss` lets it apply.
     Appeal {
@@ -997,6 +1000,10 @@ async fn proposal(format: Format, app: &App, actor: &Actor, cmd: ProposalCommand
         ProposalCommand::Rollback { id } => {
             let record = gov.roll_back(actor, ProposalId(id)).await?;
             done(&record, "Rolled back");
+        }
+        ProposalCommand::Retry { id } => {
+            let record = gov.retry_apply(actor, ProposalId(id)).await?;
+            done(&record, "Carried out");
         }
         ProposalCommand::Appeal { id, uphold, .. } => {
             let record = gov.settle_appeal(actor, ProposalId(id), uphold).await?;

@@ -458,6 +458,12 @@ async fn governance_cli_proposals_from_draft_to_discussion() {
 
     // A rollback needs an applied decision.
     k.run(&["governance", "proposal", "rollback", "1"]).fails(3);
+    // So does a retry: nothing failed to carry out.
+    let err = k
+        .run(&["governance", "proposal", "retry", "1"])
+        .fails(3)
+        .to_owned();
+    assert!(err.contains("tried again"), "{err}");
     // A withdrawn proposal is in the decision log.
     let text = k
         .run(&["governance", "proposal", "withdraw", "1"])

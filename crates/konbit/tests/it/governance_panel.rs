@@ -125,8 +125,18 @@ fn assembly_fields() -> Vec<(&'static str, &'static str)> {
 
 /// The general assembly through the admin's form; its number.
 pub(crate) async fn make_assembly(w: &World) -> i64 {
-    let (status, location, page) =
-        post(&w.admin, "/governance/bodies/new", "en", &assembly_fields()).await;
+    make_assembly_with(w, &[]).await
+}
+
+/// The same, with some of its rules changed.
+pub(crate) async fn make_assembly_with(w: &World, changes: &[(&'static str, &'static str)]) -> i64 {
+    let mut fields = assembly_fields();
+    for (name, value) in changes {
+        for field in fields.iter_mut().filter(|(n, _)| n == name) {
+            field.1 = value;
+        }
+    }
+    let (status, location, page) = post(&w.admin, "/governance/bodies/new", "en", &fields).await;
     assert_eq!(status, 303, "{page}");
     location
         .strip_prefix("/governance/bodies/")

@@ -1032,6 +1032,7 @@ fn cases() -> Vec<Case> {
         c("POST", "/governance/proposals/{id}/ballot", &[("text_hash", "$HASH"), ("choice", "yes")],
                                                                    [S(303), C(303), S(403), C(303), S(403), S(303)]),
         c("POST", "/governance/proposals/{id}/roll-back", &[],     [S(303), S(403), S(403), S(403), S(409), S(303)]),
+        c("POST", "/governance/proposals/{id}/retry", &[],         [S(303), S(403), S(403), S(403), S(409), S(303)]),
         // Still voting: no appeal window is open, and no appeal waits.
         c("POST", "/governance/proposals/{id}/appeal", &[("reason", "Not yet.")],
                                                                    [S(303), S(409), S(409), S(409), S(409), S(303)]),
@@ -1177,6 +1178,7 @@ fn cases() -> Vec<Case> {
         c("POST",   "/api/v1/governance/proposals/{id}/discussion", &[], [S(401), S(403), S(403), S(409), S(409), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/withdraw", &[], [S(401), S(403), S(403), S(409), S(409), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/rollback", &[], [S(401), S(403), S(403), S(403), S(409), S(403)]),
+        c("POST",   "/api/v1/governance/proposals/{id}/retry", &[], [S(401), S(403), S(403), S(403), S(409), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/appeal", J_APPEAL, [S(401), S(409), S(409), S(409), S(409), S(403)]),
         c("POST",   "/api/v1/governance/proposals/{id}/appeal/decision", J_SETTLE, [S(401), S(403), S(403), S(403), S(409), S(403)]),
         c("GET",    "/api/v1/governance/proposals/{id}/comments", &[], [S(401), S(200), S(200), S(200), S(200), S(403)]),

@@ -12,7 +12,7 @@ mod public;
 
 pub use body::{create_body, edit_body_form, new_body_form, update_body};
 pub use proposal::{
-    appeal, cast, comment, create, edit, new_form, roll_back, settle_appeal, show,
+    appeal, cast, comment, create, edit, new_form, retry_apply, roll_back, settle_appeal, show,
     start_discussion, withdraw,
 };
 pub use public::{decision, decisions, feed, vote_link, vote_link_cast};

@@ -674,6 +674,7 @@ struct ShowPage {
     may_start_discussion: bool,
     may_comment: bool,
     may_roll_back: bool,
+    may_retry_apply: bool,
     may_appeal: bool,
     may_settle_appeal: bool,
     /// The appeal lodged, in words: who, when, why, and its settlement.
@@ -721,6 +722,22 @@ impl ShowPage {
             "gov-quorum-missed"
         };
         self.l.tr.t2(id, ("required", q.0), ("participating", q.1))
+    }
+}
+
+/// Why carrying out a decision failed, as stored (`code` or
+/// `code: detail`), in the reader's language: a governance wording of the
+/// code where there is one, else the code's general message.
+fn failure_words(tr: &crate::i18n::Tr, stored: &str) -> String {
+    let (code, detail) = stored.split_once(": ").unwrap_or((stored, ""));
+    let slug = code.replace('_', "-");
+    let id = [format!("gov-failure-{slug}"), format!("error-{slug}")]
+        .into_iter()
+        .find(|id| tr.has(id));
+    match (id, detail.is_empty()) {
+        (Some(id), true) => tr.t(&id),
+        (Some(id), false) => format!("{} ({detail})", tr.t(&id)),
+        (None, _) => stored.to_owned(),
     }
 }
 
@@ -814,6 +831,7 @@ fn show_view(s: &Signed, v: ProposalView, shown: Shown) -> Response {
         may_start_discussion: v.may_start_discussion,
         may_comment: v.may_comment,
         may_roll_back: v.may_roll_back,
+        may_retry_apply: v.may_retry_apply,
         may_appeal: v.may_appeal,
         may_settle_appeal: v.may_settle_appeal,
         appeal: v.record.appeal.as_ref().map(|a| AppealLines {
@@ -842,7 +860,7 @@ fn show_view(s: &Signed, v: ProposalView, shown: Shown) -> Response {
             .collect(),
         comment,
         preview: v.preview.as_ref().map(|p| PreviewView::of(tr, p)),
-        action_error: r.action_error.clone(),
+        action_error: r.action_error.as_deref().map(|e| failure_words(tr, e)),
         voting,
         ballot,
         mine: v
@@ -985,6 +1003,20 @@ pub async fn roll_back(
     let gov = state.app.governance();
     button(&state, &raw, &f, "gov-rolled-back", |id| async move {
         gov.roll_back(&actor, id).await.map(|_| ())
+    })
+    .await
+}
+
+/// POST /governance/proposals/{id}/retry
+pub async fn retry_apply(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    f: CsrfForm,
+) -> Response {
+    let actor = f.signed.session.actor.clone();
+    let gov = state.app.governance();
+    button(&state, &raw, &f, "gov-applied", |id| async move {
+        gov.retry_apply(&actor, id).await.map(|_| ())
     })
     .await
 }
