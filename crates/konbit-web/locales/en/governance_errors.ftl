@@ -6,4 +6,4 @@ error-vote-closed = The vote is closed: this ballot was not counted.
 error-stale-text = The text was changed since you read it: read the current text and vote again.
 error-not-in-electorate = You are not among the voters of this vote (the electorate was fixed when the vote opened).
 error-invalid-ballot = This ballot does not fit the vote (an unknown option, or one given twice).
-error-apply-failed = Carrying out this decision failed again; the reason is on the proposal's page.
+error-apply-failed = Carrying out this decision failed again: its cause is still there.

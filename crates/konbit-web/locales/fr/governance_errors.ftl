@@ -6,4 +6,4 @@ error-vote-closed = Le vote est clos : ce bulletin n'a pas été compté.
 error-stale-text = Le texte a changé depuis que vous l'avez lu : lisez le texte actuel et votez à nouveau.
 error-not-in-electorate = Vous ne faites pas partie des votants de ce vote (le corps électoral a été fixé à l'ouverture du vote).
 error-invalid-ballot = Ce bulletin ne correspond pas au vote (une option inconnue, ou donnée deux fois).
-error-apply-failed = L'exécution de cette décision a encore échoué ; la raison est sur la page de la proposition.
+error-apply-failed = L'exécution de cette décision a encore échoué : sa cause est toujours là.
