@@ -335,22 +335,20 @@ impl GovernanceService<'_> {
     ) -> Result<()> {
         let detail = match record.action.clone() {
             Some(action) => {
+                // Known before the action creates them: a newcomer has no
+                // password of their own yet.
                 let newcomer = match &action {
-                    PlatformAction::AdmitAccount { owner_email, .. } => {
-                        is_newcomer(tx, owner_email).await?
-                    }
-                    _ => false,
+                    PlatformAction::AdmitAccount {
+                        owner_email, name, ..
+                    } => is_newcomer(tx, owner_email)
+                        .await?
+                        .then(|| (owner_email.clone(), name.clone())),
+                    _ => None,
                 };
                 let undo = apply_in(tx, self.app, &decision_actor(record.id), &action, now).await?;
                 record.undo = Some(undo.clone());
-                if let (
-                    true,
-                    PlatformAction::AdmitAccount {
-                        owner_email, name, ..
-                    },
-                ) = (newcomer, &action)
-                {
-                    mails.push(self.welcome(tx, record, owner_email, name, now).await?);
+                if let Some((email, account)) = newcomer {
+                    mails.push(self.welcome(tx, record, &email, &account, now).await?);
                 }
                 Some(serde_json::json!({ "action": action, "undo": undo }))
             }
