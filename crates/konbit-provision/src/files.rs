@@ -208,7 +208,8 @@ pub fn tree_bytes(path: &Path, max_depth: usize) -> u64 {
     }
 }
 
-/// Whether `pid` is a running process: it exists and is not a zombie.
+/// Whether `pid` is a running process: it exists and is not a zombie (a
+/// killed process stays a zombie until its parent reaps it).
 pub fn process_runs(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the command name, which is in parentheses.
@@ -220,9 +221,41 @@ pub fn process_runs(pid: u32) -> bool {
     }
 }
 
+/// The pid in a daemon's pid file, if a process of that name runs under
+/// it: a pid file left behind by a daemon that died names a pid the
+/// kernel may have given to another program since, which must not get
+/// the daemon's signal. `comm` is how the name starts (`php-fpm`,
+/// `proftpd`, `opendkim`).
+pub fn daemon_pid(pid_file: &Path, comm: &str) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(pid_file)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 1)?;
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    (name.starts_with(comm) && process_runs(pid)).then_some(pid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pid_file_names_a_daemon_only_while_a_process_of_its_name_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("daemon.pid");
+        let me = std::process::id();
+        let my_name = std::fs::read_to_string("/proc/self/comm").unwrap();
+        std::fs::write(&file, format!("{me}\n")).unwrap();
+        assert_eq!(daemon_pid(&file, my_name.trim()), Some(me));
+        assert_eq!(daemon_pid(&file, "php-fpm"), None, "another program");
+        assert_eq!(daemon_pid(&dir.path().join("none.pid"), "x"), None);
+        std::fs::write(&file, "not a pid\n").unwrap();
+        assert_eq!(daemon_pid(&file, my_name.trim()), None);
+        std::fs::write(&file, "1\n").unwrap();
+        assert_eq!(daemon_pid(&file, "systemd"), None, "never init");
+    }
 
     #[test]
     fn components_cannot_leave_their_directory() {

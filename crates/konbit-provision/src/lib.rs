@@ -17,6 +17,7 @@ pub mod sftp;
 pub mod web;
 mod worker;
 
+pub use files::daemon_pid;
 pub use provisioner::{Applied, ProvisionError, Provisioner};
 pub use registry::Registry;
 pub use worker::{Clock, DryRun, DryRunRow, PassReport, RESYNC_EVERY_SECS, Worker, WorkerConfig};

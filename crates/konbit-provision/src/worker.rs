@@ -77,20 +77,7 @@ fn holder_is_dead_here(holder: &str, this_host: &str) -> bool {
     host == this_host
         && pid
             .parse::<u32>()
-            .is_ok_and(|pid| pid != std::process::id() && !process_runs(pid))
-}
-
-/// Whether `pid` is a running process: it exists and is not a zombie (a
-/// killed worker stays a zombie until its parent reaps it).
-fn process_runs(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the command name, which is in parentheses.
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .and_then(|(_, rest)| rest.chars().next())
-            .is_some_and(|state| !matches!(state, 'Z' | 'X')),
-        Err(_) => false,
-    }
+            .is_ok_and(|pid| pid != std::process::id() && !crate::files::process_runs(pid))
 }
 
 fn unix_now() -> Timestamp {

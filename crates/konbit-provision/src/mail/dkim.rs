@@ -363,9 +363,10 @@ fn read_pid(path: &Path) -> Result<Option<u32>, ProvisionError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(format!("{}: {e}", path.display()))),
     };
+    // A pid left behind by a dead OpenDKIM may belong to another program.
     Ok(text
         .trim()
         .parse::<u32>()
         .ok()
-        .filter(|pid| *pid > 1 && files::process_runs(*pid)))
+        .filter(|pid| files::daemon_pid(path, "opendkim") == Some(*pid)))
 }

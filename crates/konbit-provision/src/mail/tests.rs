@@ -537,11 +537,35 @@ async fn a_script_sievec_refuses_is_invalid_and_not_installed() {
 #[tokio::test]
 async fn opendkim_is_told_to_reload_its_tables() {
     use std::os::unix::process::ExitStatusExt;
+    // A stand-in for OpenDKIM: `sleep` under OpenDKIM's name, which
+    // SIGUSR1 ends.
+    let bin = tempfile::tempdir().unwrap();
+    let opendkim = bin.path().join("opendkim");
+    std::fs::copy("/bin/sleep", &opendkim).unwrap();
+    // A pid file naming another program (a dead OpenDKIM's pid, taken
+    // since): nothing is signalled.
     let f = Fixture::new().await;
     let d = f.domain("example.org", None).await;
     f.dkim_key(d, "k1").await;
-    // A stand-in for OpenDKIM: SIGUSR1 ends `sleep`.
-    let mut daemon = std::process::Command::new("sleep")
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::create_dir_all(f.path("dkim")).unwrap();
+    std::fs::write(f.path("dkim/opendkim.pid"), format!("{}\n", other.id())).unwrap();
+    let applied = f.provisioner().apply(d.0, 1).await.unwrap();
+    assert!(
+        !applied.changes.iter().any(|c| c.contains("reload")),
+        "{applied:?}"
+    );
+    assert!(matches!(other.try_wait(), Ok(None)), "still running");
+    let _ = other.kill();
+    let _ = other.wait();
+
+    let f = Fixture::new().await;
+    let d = f.domain("example.org", None).await;
+    f.dkim_key(d, "k1").await;
+    let mut daemon = std::process::Command::new(&opendkim)
         .arg("30")
         .spawn()
         .unwrap();

@@ -226,10 +226,18 @@ impl PhpFpm {
             .ok()
             .filter(|p| *p > 1)
             .ok_or_else(|| format!("{file} holds no pid: {:?}", text.trim()))?;
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if !comm.starts_with("php-fpm") || !crate::files::process_runs(pid) {
+        if crate::files::daemon_pid(&self.pid_file, "php-fpm") != Some(pid) {
             return Err(format!(
                 "process {pid} from {file} is not a running PHP-FPM (stale pid file?)"
+            ));
+        }
+        // Another master's pid, or a worker's (PHP-FPM's pids come and go
+        // with its workers), must not get this master's reload.
+        let title = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if !masters(&String::from_utf8_lossy(&title), &self.conf) {
+            return Err(format!(
+                "process {pid} from {file} is not the PHP-FPM master of {} (stale pid file?)",
+                self.conf.display()
             ));
         }
         Ok(pid)
@@ -253,6 +261,29 @@ impl PhpFpm {
                 String::from_utf8_lossy(&output.stderr).trim()
             ))
         }
+    }
+}
+
+/// Whether a process title is that of the PHP-FPM master of `conf`. The
+/// master calls itself `php-fpm: master process (<its -y path>)`, a worker
+/// `php-fpm: pool <name>`. The path is compared when it is whole and
+/// absolute (a title can be cut short, and a relative path is the
+/// master's, not ours to resolve).
+fn masters(title: &str, conf: &Path) -> bool {
+    let Some(rest) = title
+        .trim_end_matches('\0')
+        .strip_prefix("php-fpm: master process (")
+    else {
+        return false;
+    };
+    match rest.strip_suffix(')').map(Path::new) {
+        Some(given) if given.is_absolute() => {
+            match (std::fs::canonicalize(given), std::fs::canonicalize(conf)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => given == conf,
+            }
+        }
+        _ => true,
     }
 }
 
@@ -502,6 +533,28 @@ mod tests {
         std::fs::write(&fpm.pid_file, format!("{}\n", std::process::id())).unwrap();
         let err = fpm.reload().await.unwrap_err();
         assert!(err.contains("not a running PHP-FPM"), "{err}");
+    }
+
+    #[test]
+    fn only_the_master_of_this_configuration_is_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("php-fpm.conf");
+        std::fs::write(&conf, "[global]\n").unwrap();
+        let title = |path: &Path| format!("php-fpm: master process ({})\0", path.display());
+        assert!(masters(&title(&conf), &conf));
+        // The same file by another spelling.
+        let spelled = dir.path().join(".").join("php-fpm.conf");
+        assert!(masters(&title(&spelled), &conf));
+        // Another master, a worker, another program.
+        let other = dir.path().join("other.conf");
+        std::fs::write(&other, "[global]\n").unwrap();
+        assert!(!masters(&title(&other), &conf));
+        assert!(!masters(&title(Path::new("/gone/php-fpm.conf")), &conf));
+        assert!(!masters("php-fpm: pool www\0", &conf));
+        assert!(!masters("/usr/sbin/nginx\0-g\0daemon off;\0", &conf));
+        // Cut short, or relative: the master's title is all there is.
+        assert!(masters("php-fpm: master process (/etc/php/8", &conf));
+        assert!(masters("php-fpm: master process (php-fpm.conf)", &conf));
     }
 
     /// Waits up to 5 s for `path` to exist.

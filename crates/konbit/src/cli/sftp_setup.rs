@@ -293,16 +293,6 @@ fn make_dir(dir: &Path, mode: u32) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
 }
 
-/// Whether `pid` runs and is not a zombie (the state follows the command
-/// name in `/proc/<pid>/stat`).
-fn process_runs(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(") ")
-            .and_then(|(_, rest)| rest.chars().next())
-            .is_some_and(|state| !matches!(state, 'Z' | 'X'))
-    })
-}
-
 enum UserFiles {
     Written(Vec<PathBuf>),
     Present,
@@ -339,10 +329,7 @@ fn running_as_root() -> bool {
 /// The pid in ProFTPd's pid file, if it is a running ProFTPd: a pid file
 /// left behind may name another program by now.
 pub(crate) fn running_pid(pid_file: &Path) -> Option<u32> {
-    let text = std::fs::read_to_string(pid_file).ok()?;
-    let pid: u32 = text.trim().parse().ok().filter(|p| *p > 1)?;
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    (comm.starts_with("proftpd") && process_runs(pid)).then_some(pid)
+    konbit_provision::daemon_pid(pid_file, "proftpd")
 }
 
 /// SIGHUP: ProFTPd's master reads its configuration again.
