@@ -475,10 +475,78 @@ impl Nginx {
 
     /// `nginx -s reload`: the master checks the configuration itself and
     /// keeps the old one if it fails (which `-s` does not report, hence
-    /// [`Nginx::check_all`] or per-site checks first).
+    /// [`Nginx::check_all`] or per-site checks first). Not when the pid
+    /// file names no nginx master: `-s` would send its SIGHUP to whatever
+    /// program took a dead master's pid.
     pub async fn reload(&self) -> Result<(), String> {
+        if let Some(file) = self.pid_file().filter(|f| f.exists())
+            && !master_runs(&file)
+        {
+            return Err(format!(
+                "{} names no running nginx master (stale pid file?): nginx was not reloaded",
+                file.display()
+            ));
+        }
         run_nginx(self.command(&["-s", "reload"]), None).await
     }
+
+    /// The pid file the main configuration names; `None` when it names
+    /// none (nginx's compiled-in one) or a relative one without a prefix.
+    fn pid_file(&self) -> Option<PathBuf> {
+        let text = std::fs::read_to_string(&self.main_conf).ok()?;
+        let path = PathBuf::from(pid_directive(&text)?);
+        if path.is_absolute() {
+            Some(path)
+        } else {
+            self.prefix.as_ref().map(|p| p.join(path))
+        }
+    }
+}
+
+/// Whether the pid file names a running nginx master (its workers are
+/// `nginx: worker process`).
+fn master_runs(pid_file: &Path) -> bool {
+    crate::files::daemon_pid(pid_file, "nginx").is_some_and(|pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|title| title.starts_with(b"nginx: master process"))
+    })
+}
+
+/// The value of the main context's `pid` directive: outside every block,
+/// comments dropped, quotes taken off.
+fn pid_directive(conf: &str) -> Option<String> {
+    let mut depth = 0usize;
+    let mut statement: Vec<String> = Vec::new();
+    for line in conf.lines() {
+        let line = line.split('#').next().unwrap_or_default();
+        let spaced = line
+            .replace(';', " ; ")
+            .replace('{', " { ")
+            .replace('}', " } ");
+        for word in spaced.split_whitespace() {
+            match word {
+                "{" => {
+                    depth += 1;
+                    statement.clear();
+                }
+                "}" => {
+                    depth = depth.saturating_sub(1);
+                    statement.clear();
+                }
+                ";" => {
+                    if depth == 0
+                        && let [name, value] = statement.as_slice()
+                        && name == "pid"
+                    {
+                        return Some(value.trim_matches(['"', '\'']).to_owned());
+                    }
+                    statement.clear();
+                }
+                w => statement.push(w.to_owned()),
+            }
+        }
+    }
+    None
 }
 
 /// Runs nginx; on failure, its own message rather than the command line.
@@ -984,10 +1052,39 @@ mod tests {
         // Not running: the reload says why, in nginx's words.
         let err = whole.reload().await.unwrap_err();
         assert!(err.contains("nginx.pid"), "{err}");
+        // A pid file left behind, naming another program by now: no signal.
+        std::fs::write(
+            dir.path().join("nginx.pid"),
+            format!("{}\n", std::process::id()),
+        )
+        .unwrap();
+        let err = whole.reload().await.unwrap_err();
+        assert!(err.contains("stale pid file"), "{err}");
+        std::fs::remove_file(dir.path().join("nginx.pid")).unwrap();
         // A broken site fails the whole check too.
         std::fs::write(sites.join("site-9.conf"), "server { listen x y z; }\n").unwrap();
         let err = whole.check_all().await.unwrap_err();
         assert!(err.contains("site-9.conf"), "{err}");
+    }
+
+    #[test]
+    fn the_pid_file_is_the_main_contexts() {
+        let conf = "user www-data;\n# pid /commented.pid;\npid /run/nginx.pid; # ours\n\
+                    events { }\nhttp {\n    server { pid /nested.pid; }\n}\n";
+        assert_eq!(pid_directive(conf).as_deref(), Some("/run/nginx.pid"));
+        assert_eq!(
+            pid_directive("pid \"/srv/k/nginx.pid\";").as_deref(),
+            Some("/srv/k/nginx.pid")
+        );
+        assert_eq!(pid_directive("http { pid /x.pid; }\n"), None);
+        assert_eq!(pid_directive("events {}\n"), None);
+        let relative = Nginx::new(
+            NGINX.into(),
+            "/nonexistent".into(),
+            Some("/srv/k".into()),
+            None,
+        );
+        assert_eq!(relative.pid_file(), None, "no file, no directive");
     }
 
     /// nginx's tokens: words (quotes removed), `;`, `{`, `}`; comments
