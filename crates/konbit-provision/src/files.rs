@@ -233,8 +233,13 @@ pub fn daemon_pid(pid_file: &Path, comm: &str) -> Option<u32> {
         .parse()
         .ok()
         .filter(|p| *p > 1)?;
-    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    (name.starts_with(comm) && process_runs(pid)).then_some(pid)
+    runs_as(pid, comm).then_some(pid)
+}
+
+/// Whether `pid` runs and its command name starts with `comm`.
+pub fn runs_as(pid: u32, comm: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|name| name.starts_with(comm))
+        && process_runs(pid)
 }
 
 #[cfg(test)]

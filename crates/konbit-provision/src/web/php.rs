@@ -226,7 +226,7 @@ impl PhpFpm {
             .ok()
             .filter(|p| *p > 1)
             .ok_or_else(|| format!("{file} holds no pid: {:?}", text.trim()))?;
-        if crate::files::daemon_pid(&self.pid_file, "php-fpm") != Some(pid) {
+        if !crate::files::runs_as(pid, "php-fpm") {
             return Err(format!(
                 "process {pid} from {file} is not a running PHP-FPM (stale pid file?)"
             ));
@@ -248,7 +248,18 @@ impl PhpFpm {
     /// signal is sent; a new pool's socket appears some 30–70 ms later.
     /// Only after [`PhpFpm::check`] passed.
     pub async fn reload(&self) -> Result<(), String> {
-        let pid = self.master_pid()?;
+        // A master re-executing after the previous reload has taken its
+        // pid file away until its pools are up again (tens of ms): two
+        // changes in a row must not fail for that. Bounded: 2 s.
+        let mut found = self.master_pid();
+        for _ in 0..100 {
+            if found.is_ok() || self.pid_file.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            found = self.master_pid();
+        }
+        let pid = found?;
         let mut cmd = tokio::process::Command::new(&self.kill);
         cmd.arg("-USR2").arg(pid.to_string());
         let output = run_bounded(cmd, TOOL_TIMEOUT).await?;
@@ -617,8 +628,17 @@ mod tests {
                 return Err("the second pool's socket did not appear".to_owned());
             }
             println!("USR2 until the new pool's socket: {:?}", started.elapsed());
-            // The master re-executes in place: same pid.
-            if fpm.master_pid()? != pid {
+            // The master re-executes in place: same pid. It writes its pid
+            // file again once its pools are up, so wait for it (5 s at most).
+            let mut again = fpm.master_pid();
+            for _ in 0..250 {
+                if again.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                again = fpm.master_pid();
+            }
+            if again? != pid {
                 return Err("the master's pid changed".to_owned());
             }
             Ok(())
