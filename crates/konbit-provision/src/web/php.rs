@@ -243,23 +243,29 @@ impl PhpFpm {
         Ok(pid)
     }
 
+    /// [`PhpFpm::master_pid`], once a master re-executing after a reload
+    /// has written its pid file again: it takes the file away until its
+    /// pools are up (tens of ms), and two changes in a row must not fail
+    /// for that. Waits only while the file is missing or empty; bounded:
+    /// 2 s.
+    pub async fn settled_master_pid(&self) -> Result<u32, String> {
+        for _ in 0..100 {
+            // Missing, or created but not written yet.
+            let written = std::fs::metadata(&self.pid_file).is_ok_and(|m| m.len() > 0);
+            if written {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.master_pid()
+    }
+
     /// SIGUSR2 to the master: it re-reads its pools, letting requests in
     /// flight finish for up to `process_control_timeout`. Returns once the
     /// signal is sent; a new pool's socket appears some 30–70 ms later.
     /// Only after [`PhpFpm::check`] passed.
     pub async fn reload(&self) -> Result<(), String> {
-        // A master re-executing after the previous reload has taken its
-        // pid file away until its pools are up again (tens of ms): two
-        // changes in a row must not fail for that. Bounded: 2 s.
-        let mut found = self.master_pid();
-        for _ in 0..100 {
-            if found.is_ok() || self.pid_file.exists() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            found = self.master_pid();
-        }
-        let pid = found?;
+        let pid = self.settled_master_pid().await?;
         let mut cmd = tokio::process::Command::new(&self.kill);
         cmd.arg("-USR2").arg(pid.to_string());
         let output = run_bounded(cmd, TOOL_TIMEOUT).await?;
@@ -628,17 +634,8 @@ mod tests {
                 return Err("the second pool's socket did not appear".to_owned());
             }
             println!("USR2 until the new pool's socket: {:?}", started.elapsed());
-            // The master re-executes in place: same pid. It writes its pid
-            // file again once its pools are up, so wait for it (5 s at most).
-            let mut again = fpm.master_pid();
-            for _ in 0..250 {
-                if again.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                again = fpm.master_pid();
-            }
-            if again? != pid {
+            // The master re-executes in place: same pid.
+            if fpm.settled_master_pid().await? != pid {
                 return Err("the master's pid changed".to_owned());
             }
             Ok(())
